@@ -1,0 +1,29 @@
+# make demo: create .venv, install nndoctor and the dev/test requirements, diagnose a seed.
+# make test: the fast suite (builds .venv when missing).
+# make bench: the long benchmark (not part of make test).
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint bench clean
+
+$(STAMP): requirements-dev.txt pyproject.toml
+	python3 -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	$(BIN)/pip install --quiet -e .
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/nndoctor run examples/seeds/seed_002.py --out nndoctor-runs/demo
+
+test: $(STAMP)
+	$(BIN)/ruff check src tests examples
+	$(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests examples
+	$(BIN)/ruff format --check src tests
+
+clean:
+	rm -rf $(VENV) nndoctor-runs

@@ -1,0 +1,3 @@
+from nndoctor.cli import main
+
+raise SystemExit(main())

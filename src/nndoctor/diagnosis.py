@@ -1,0 +1,143 @@
+"""Ranks the findings into a diagnosis: the causes that explain what was seen, first."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from nndoctor.findings import SEVERITY_RANK, Finding
+from nndoctor.observations import Observations
+from nndoctor.rules import run_rules
+
+SEVERITY_WEIGHT = {"error": 1.0, "warning": 0.6, "info": 0.2}
+
+
+@dataclass(frozen=True)
+class Experiment:
+    name: str
+    passed: bool
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Report:
+    """The diagnosis of one run: ranked findings, experiments and the loss series."""
+
+    framework: str
+    findings: tuple[Finding, ...]
+    experiments: tuple[Experiment, ...]
+    series: dict[str, list[Any]]
+    observations: Observations = field(repr=False, compare=False)
+
+    @property
+    def healthy(self) -> bool:
+        return not any(f.is_problem for f in self.findings)
+
+    @property
+    def ids(self) -> list[str]:
+        """Ids of the warning/error findings, most likely first."""
+        return [f.id for f in self.findings if f.is_problem]
+
+    @property
+    def summary(self) -> str:
+        causes = [f for f in self.findings if f.kind == "cause" and f.is_problem]
+        symptoms = [f for f in self.findings if f.kind == "symptom" and f.is_problem]
+        if causes:
+            rest = len(causes) - 1
+            more = f" {rest} more cause{'s' if rest != 1 else ''} below." if rest else ""
+            return f"Most likely cause: {causes[0].title[0].lower()}{causes[0].title[1:]}.{more}"
+        if symptoms:
+            return (f"{symptoms[0].title}; nndoctor found no cause that explains it "
+                    "(see the checks below).")
+        losses = self.observations.losses
+        if len(losses) >= 2:
+            return (f"No problem found: the loss went from {losses[0]:.4g} to {losses[-1]:.4g} "
+                    f"over {len(losses)} recorded steps.")
+        if not self.experiments and not self.observations.trace:
+            return "No training observed: nndoctor saw no model, check or recorded step."
+        return f"No problem found: {len(self.experiments)} checks passed."
+
+    def to_json(self) -> dict[str, Any]:
+        from nndoctor.report.json_report import to_json
+
+        return to_json(self)
+
+    def show(self, console: Any = None) -> None:
+        from nndoctor.report.terminal import render
+
+        render(self, console)
+
+    def __str__(self) -> str:
+        from nndoctor.report.terminal import render_text
+
+        return render_text(self)
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        return f"<pre>{escape(str(self))}</pre>"
+
+
+def diagnose(obs: Observations) -> Report:
+    findings = run_rules(obs)
+    observed = {f.id for f in findings if f.kind == "symptom" and f.is_problem}
+    findings = [f.with_explains(tuple(s for s in f.explains if s in observed))
+                if f.kind == "cause" else f for f in findings]
+    findings.sort(key=_rank)
+    return Report(obs.framework, tuple(findings), tuple(_experiments(obs)), _series(obs), obs)
+
+
+def _rank(f: Finding) -> tuple[int, int, int, float]:
+    # Problems before notes; causes before symptoms; a cause that explains a
+    # seen symptom before one that explains none; then severity x confidence.
+    return (
+        0 if f.is_problem else 1,
+        0 if f.kind == "cause" else 1,
+        0 if f.explains else 1,
+        -SEVERITY_WEIGHT[f.severity] * f.confidence - SEVERITY_RANK[f.severity] * 1e-3,
+    )
+
+
+def _experiments(obs: Observations) -> list[Experiment]:
+    out = []
+    if obs.gradcheck and obs.gradcheck.params:
+        errors = {p.name: p.rel_error if math.isfinite(p.rel_error) else None
+                  for p in obs.gradcheck.params}
+        worst = max((e for e in errors.values() if e is not None), default=0.0)
+        out.append(Experiment("gradient-check", all(e is not None for e in errors.values())
+                              and worst <= 1e-2, {"rel_error": errors}))
+    if obs.mutation is not None:
+        out.append(Experiment("gradient-leaves-weights", not obs.mutation.mutated,
+                              {"mutated": list(obs.mutation.mutated)}))
+    if obs.update is not None:
+        out.append(Experiment("update-check", bool(obs.update.changed) and not obs.update.unchanged,
+                              {"changed": list(obs.update.changed),
+                               "unchanged": list(obs.update.unchanged),
+                               "update_ratio": {r.name: r.value for r in obs.update.update_ratios},
+                               "raised": obs.update.step_raised}))
+    if obs.evaluation is not None:
+        ev = obs.evaluation
+        out.append(Experiment("input-dependence", ev.predict_varies,
+                              {"predict_varies": ev.predict_varies,
+                               "forward_varies": ev.forward_varies,
+                               "max_disagreement": ev.max_disagreement}))
+    if obs.overfit is not None:
+        t = obs.overfit
+        out.append(Experiment("overfit-tiny-batch", t.after < 0.5 * t.before,
+                              {"examples": t.examples, "steps": t.steps, "seconds": t.seconds,
+                               "before": t.before, "after": t.after}))
+    return out
+
+
+def _series(obs: Observations) -> dict[str, list[Any]]:
+    series: dict[str, list[Any]] = {"step": [], "loss": []}
+    metric: list[Any] = []
+    for record in obs.trace:
+        series["step"].append(record.step)
+        series["loss"].append(record.loss if record.loss is None or math.isfinite(record.loss)
+                              else None)
+        metric.append(record.metric)
+    if any(m is not None for m in metric):
+        series["metric"] = metric
+    return series

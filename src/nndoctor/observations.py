@@ -1,0 +1,313 @@
+"""Framework-neutral observations: what probes measured, what rules read.
+
+Every observation is a frozen dataclass of plain values, so a run folder's
+`trace.jsonl` can hold them as JSON lines (no pickle) and `nndoctor report`
+can rebuild exactly the observations the live run had.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import types
+import typing
+from dataclasses import dataclass
+from typing import Any, Union
+
+from nndoctor.findings import Location
+
+
+@dataclass(frozen=True)
+class NamedValue:
+    """A number that belongs to one parameter array or layer."""
+
+    name: str
+    value: float
+
+
+@dataclass(frozen=True)
+class ArrayStats:
+    """A profile of the inputs, features along the last axis of a row layout."""
+
+    shape: tuple[int, ...]
+    mean: float
+    std: float
+    min: float
+    max: float
+    nonfinite: int
+    feature_mean_abs_max: float
+    feature_std_min: float
+    feature_std_max: float
+    constant_features: int
+
+
+@dataclass(frozen=True)
+class LabelStats:
+    """A profile of the labels as the user passes them."""
+
+    shape: tuple[int, ...]
+    encoding: str  # "ids", "one-hot", "binary", "multi-hot", "continuous"
+    n_classes: int
+    min: float
+    max: float
+    counts: tuple[int, ...]
+    nonfinite: int
+
+
+@dataclass(frozen=True)
+class DataProfile:
+    layout: str  # "rows" (one sample per row) or "columns" (one sample per column)
+    n_samples: int
+    inputs: ArrayStats
+    labels: LabelStats | None
+
+
+@dataclass(frozen=True)
+class OutputProfile:
+    """What the model outputs on the sample batch."""
+
+    width: int
+    min: float
+    max: float
+    rows_sum_to_one: bool
+    activation: str  # inferred: "softmax", "sigmoid", "linear"
+    pred_counts: tuple[int, ...]
+    nonfinite: int
+    # Saturated at the user's weights: the active checks then ran with every
+    # weight matrix rescaled to std 1/sqrt(fan_in).
+    saturated: bool = False
+
+
+@dataclass(frozen=True)
+class LayerInit:
+    """Scale of one weight array at the time of the check."""
+
+    name: str
+    fan_in: int
+    std: float
+    identical_units: int
+    n_units: int
+    is_last: bool
+
+
+@dataclass(frozen=True)
+class GradEntry:
+    index: tuple[int, ...]
+    analytic: float
+    numeric: float
+
+
+@dataclass(frozen=True)
+class ParamGradCheck:
+    name: str
+    rel_error: float
+    checked: int
+    flat_fraction: float  # entries where both gradients are ~0 (saturated or dead units)
+    worst: tuple[GradEntry, ...]
+
+
+@dataclass(frozen=True)
+class GradCheck:
+    """Finite-difference check of the user's gradients, float64 central differences."""
+
+    params: tuple[ParamGradCheck, ...]
+    scale: float | None  # analytic = scale * numeric for every array, when that holds
+    batch_size: int
+    missing: tuple[str, ...]  # parameters the gradient function returned nothing for
+    unmatched_keys: tuple[str, ...]  # gradient keys that name no parameter
+    key_pairs: tuple[tuple[str, str], ...]  # (parameter, gradient key) matched loosely
+
+
+@dataclass(frozen=True)
+class UpdateCheck:
+    """One call of the user's training step on the sample batch."""
+
+    changed: tuple[str, ...]
+    unchanged: tuple[str, ...]
+    update_ratios: tuple[NamedValue, ...]
+    grad_norms: tuple[NamedValue, ...]
+    step_raised: str | None
+
+
+@dataclass(frozen=True)
+class MutationCheck:
+    mutated: tuple[str, ...]  # parameters changed by merely computing gradients
+
+
+@dataclass(frozen=True)
+class EvalCheck:
+    """Does the prediction function look at its input, and agree with forward?"""
+
+    inputs_compared: int
+    predict_varies: bool
+    forward_varies: bool
+    max_disagreement: float  # largest |predict(x) - forward(x)| on the same inputs
+
+
+@dataclass(frozen=True)
+class OverfitTrial:
+    """The user's own step repeated on a tiny batch: can the model fit it?"""
+
+    examples: int
+    steps: int
+    seconds: float
+    metric: str
+    before: float
+    after: float
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """One recorded training step."""
+
+    step: int
+    loss: float | None
+    metric: float | None
+    pred_counts: tuple[int, ...] | None
+    label_counts: tuple[int, ...] | None
+    grad_norms: tuple[NamedValue, ...]
+    update_ratios: tuple[NamedValue, ...]
+    params_changed: bool | None
+    nonfinite: bool
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """How the training ended, as far as nndoctor saw it."""
+
+    framework: str
+    script: str | None
+    exit_code: int | None
+    seconds: float
+    stopped_early: bool
+
+
+@dataclass(frozen=True)
+class InternalError:
+    where: str
+    message: str
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """The model as configured: filled by framework probes."""
+
+    name: str
+    n_params: int
+    output_width: int | None
+    output_activation: str | None
+    loss: str | None
+    loss_expects: str | None  # "logits", "probabilities", "ids", None when unknown
+    optimizer: str | None
+    learning_rate: float | None
+    locations: tuple[tuple[str, Location], ...] = ()
+
+
+@dataclass(frozen=True)
+class Observations:
+    """Everything the rules may read about one run."""
+
+    framework: str = "numpy"
+    run: RunInfo | None = None
+    model: ModelSpec | None = None
+    data: DataProfile | None = None
+    output: OutputProfile | None = None
+    init: tuple[LayerInit, ...] = ()
+    gradcheck: GradCheck | None = None
+    update: UpdateCheck | None = None
+    mutation: MutationCheck | None = None
+    evaluation: EvalCheck | None = None
+    overfit: OverfitTrial | None = None
+    trace: tuple[StepRecord, ...] = ()
+    errors: tuple[InternalError, ...] = ()
+
+    @property
+    def losses(self) -> list[float]:
+        return [r.loss for r in self.trace if r.loss is not None and math.isfinite(r.loss)]
+
+
+# Which Observations field each recorded event fills: singular ones are
+# replaced by a later event, the tuple ones are appended to.
+_SINGLE_FIELDS = {
+    RunInfo: "run",
+    ModelSpec: "model",
+    DataProfile: "data",
+    OutputProfile: "output",
+    GradCheck: "gradcheck",
+    UpdateCheck: "update",
+    MutationCheck: "mutation",
+    EvalCheck: "evaluation",
+    OverfitTrial: "overfit",
+}
+_APPEND_FIELDS = {StepRecord: "trace", InternalError: "errors", LayerInit: "init"}
+EVENT_TYPES: dict[str, type] = {
+    t.__name__: t for t in [*_SINGLE_FIELDS, *_APPEND_FIELDS]
+}
+
+
+def fold(events: typing.Iterable[Any], framework: str = "numpy") -> Observations:
+    """Build the observations from events in the order they were recorded."""
+    single: dict[str, Any] = {}
+    many: dict[str, list[Any]] = {name: [] for name in _APPEND_FIELDS.values()}
+    for event in events:
+        if type(event) in _SINGLE_FIELDS:
+            single[_SINGLE_FIELDS[type(event)]] = event
+        elif type(event) is LayerInit and event.name in {e.name for e in many["init"]}:
+            many["init"] = [e for e in many["init"] if e.name != event.name] + [event]
+        else:
+            many[_APPEND_FIELDS[type(event)]].append(event)
+    run = single.get("run")
+    return Observations(
+        framework=run.framework if run else framework,
+        **single,
+        **{name: tuple(values) for name, values in many.items()},
+    )
+
+
+def to_json(event: Any) -> dict[str, Any]:
+    """An event as a JSON object, tagged with its type."""
+    return {"event": type(event).__name__, **_plain(dataclasses.asdict(event))}
+
+
+def from_json(obj: dict[str, Any]) -> Any:
+    """The event that `to_json` wrote. Raises ValueError on anything else."""
+    cls = EVENT_TYPES.get(obj.get("event", ""))
+    if cls is None:
+        raise ValueError(f"unknown event {obj.get('event')!r}")
+    return _build(cls, {k: v for k, v in obj.items() if k != "event"})
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # JSON has no NaN/Inf; "nan", "inf", "-inf" round-trip via float()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _build(cls: type, data: dict[str, Any]) -> Any:
+    hints = typing.get_type_hints(cls)
+    kwargs = {f.name: _coerce(hints[f.name], data[f.name]) for f in dataclasses.fields(cls)
+              if f.name in data}
+    return cls(**kwargs)
+
+
+def _coerce(hint: Any, value: Any) -> Any:
+    origin = typing.get_origin(hint)
+    if value is None:
+        return None
+    if origin in (Union, types.UnionType):
+        options = [a for a in typing.get_args(hint) if a is not type(None)]
+        return _coerce(options[0], value)
+    if origin is tuple:
+        args = typing.get_args(hint)
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_coerce(args[0], v) for v in value)
+        return tuple(_coerce(a, v) for a, v in zip(args, value))
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, value)  # type: ignore[arg-type]
+    if hint is float:
+        return float(value)
+    return value

@@ -1,0 +1,1 @@
+"""Reporters: the same diagnosis as terminal text, JSON (schema 1) or HTML."""

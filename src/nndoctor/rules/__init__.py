@@ -1,0 +1,68 @@
+"""The rule registry: every rule nndoctor has, one module each.
+
+A rule reads `Observations` and returns findings; it never imports a
+framework. Its docstring is its documentation page (`nndoctor explain ID`).
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from nndoctor.findings import Finding, internal_error
+from nndoctor.observations import Observations
+from nndoctor.rules import (
+    accuracy_stuck,
+    bad_data_values,
+    bad_init,
+    class_imbalance,
+    eval_bug,
+    inputs_not_normalized,
+    labels_not_encoded,
+    loss_plateau,
+    lr_too_high,
+    lr_too_low,
+    nan_loss,
+    params_not_updated,
+    prediction_collapse,
+    predictions_ignore_input,
+    too_few_updates,
+    wrong_gradient,
+)
+
+RULES: tuple[ModuleType, ...] = (
+    labels_not_encoded,
+    inputs_not_normalized,
+    bad_data_values,
+    class_imbalance,
+    bad_init,
+    wrong_gradient,
+    params_not_updated,
+    too_few_updates,
+    lr_too_low,
+    lr_too_high,
+    eval_bug,
+    predictions_ignore_input,
+    prediction_collapse,
+    loss_plateau,
+    accuracy_stuck,
+    nan_loss,
+)
+
+
+def by_id() -> dict[str, ModuleType]:
+    return {rule.ID: rule for rule in RULES}
+
+
+def summary_line(rule: ModuleType) -> str:
+    return (rule.__doc__ or "").strip().splitlines()[0]
+
+
+def run_rules(obs: Observations) -> list[Finding]:
+    """Every rule's findings; a rule that fails becomes an internal-error finding."""
+    findings: list[Finding] = [internal_error(e.where, e.message) for e in obs.errors]
+    for rule in RULES:
+        try:
+            findings.extend(rule.check(obs))
+        except Exception as error:  # noqa: BLE001 - one broken rule must not hide the others
+            findings.append(internal_error(f"rule {rule.ID}", error))
+    return findings

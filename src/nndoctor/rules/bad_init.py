@@ -1,0 +1,75 @@
+"""Weights initialised far off scale, or all units identical.
+
+## What it does
+Compares the standard deviation of each weight matrix with 1/sqrt(fan_in),
+and looks for hidden units whose incoming weights are exact copies of each
+other (zero or constant initialisation).
+
+## Why is this bad?
+With std 1 weights (unscaled `randn`) each layer multiplies the size of its
+input by about sqrt(fan_in): 28x for 784 inputs. Pre-activations of hundreds
+saturate sigmoids and softmax, and ReLU nets produce outputs so large that
+the loss is dominated by a few units. Identical hidden units receive
+identical gradients and stay identical forever: the layer works as one unit.
+LeCun (1998) and Glorot and Bengio (2010) scale by 1/sqrt(fan_in); He et al.
+(2015) by sqrt(2/fan_in) for ReLU.
+
+## Example
+```python
+self.w1 = np.random.randn(784, 200)
+```
+
+## Use instead
+```python
+self.w1 = np.random.randn(784, 200) * np.sqrt(2 / 784)   # He, for ReLU
+```
+"""
+
+from __future__ import annotations
+
+import math
+
+from nndoctor.findings import Finding
+from nndoctor.observations import Observations
+
+ID = "bad-init"
+KIND = "cause"
+# std * sqrt(fan_in) above 10: each layer scales its input 10x beyond the
+# LeCun/Glorot/He range (1 to 1.4), compounding over layers.
+TOO_LARGE = 10.0
+EXPLAINS = ("prediction-collapse", "loss-plateau", "accuracy-stuck", "saturated-activations")
+
+
+def check(obs: Observations) -> list[Finding]:
+    large = [(layer, layer.std * math.sqrt(layer.fan_in)) for layer in obs.init]
+    large = [(layer, scale) for layer, scale in large if scale > TOO_LARGE]
+    findings = []
+    if large:
+        names = ", ".join(layer.name for layer, _ in large)
+        findings.append(Finding(
+            id=ID, kind=KIND, severity="error", confidence=0.9,
+            title=f"Weights of {names} are {max(s for _, s in large):.0f}x larger than "
+                  "1/sqrt(fan_in)",
+            where=f"initialisation of {names}",
+            evidence={f"{layer.name}.std": round(layer.std, 4) for layer, _ in large}
+            | {f"{layer.name}.expected_std": round(1 / math.sqrt(layer.fan_in), 4)
+               for layer, _ in large},
+            fix="Scale each weight matrix by its fan-in: W = np.random.randn(fan_in, fan_out) "
+                "* np.sqrt(2 / fan_in) for ReLU (He), * np.sqrt(1 / fan_in) for sigmoid/tanh.",
+            explains=EXPLAINS,
+        ))
+    symmetric = [layer for layer in obs.init if not layer.is_last
+                 and layer.identical_units == layer.n_units and layer.n_units > 1]
+    if symmetric:
+        names = ", ".join(layer.name for layer in symmetric)
+        findings.append(Finding(
+            id=ID, kind=KIND, severity="error", confidence=0.9,
+            title=f"All units of {names} have identical weights, so they can never differ",
+            where=f"initialisation of {names}",
+            evidence={f"{layer.name}.identical_units": f"{layer.identical_units} of {layer.n_units}"
+                      for layer in symmetric},
+            fix="Initialise hidden weights randomly to break the symmetry: "
+                "W = np.random.randn(fan_in, fan_out) * np.sqrt(2 / fan_in).",
+            explains=EXPLAINS,
+        ))
+    return findings

@@ -1,0 +1,58 @@
+"""One class dominates the labels.
+
+## What it does
+Reads the label histogram of the sample batch and of the recorded steps;
+notes an imbalance (one class at 90% or more), and raises it to a warning
+when the model collapses onto that majority class.
+
+## Why is this bad?
+Predicting the majority class everywhere is a cheap minimum of the loss: the
+accuracy looks high and the model has learned nothing. An imbalanced data
+set that the model learns anyway is fine and gets a note only.
+
+## Example
+```python
+y = np.r_[np.zeros(950), np.ones(50)]
+```
+
+## Use instead
+```python
+weights = len(y) / (2 * np.bincount(y))     # class weights in the loss, or resample
+```
+"""
+
+from __future__ import annotations
+
+from nndoctor.findings import Finding
+from nndoctor.observations import Observations
+
+ID = "class-imbalance"
+KIND = "cause"
+DOMINANT = 0.9  # one class at >= 90% of labels
+COLLAPSE = 0.95
+EXPLAINS = ("prediction-collapse",)
+
+
+def check(obs: Observations) -> list[Finding]:
+    counts = next((r.label_counts for r in reversed(obs.trace) if r.label_counts), None)
+    if counts is None and obs.data and obs.data.labels:
+        counts = obs.data.labels.counts
+    if not counts or sum(counts) < 10:
+        return []
+    top = max(range(len(counts)), key=lambda i: counts[i])
+    share = counts[top] / sum(counts)
+    if share < DOMINANT:
+        return []
+    preds = next((r.pred_counts for r in reversed(obs.trace) if r.pred_counts), None)
+    collapsed = bool(preds) and top < len(preds) and preds[top] / sum(preds) >= COLLAPSE
+    return [Finding(
+        id=ID, kind=KIND, severity="warning" if collapsed else "info",
+        confidence=0.7 if collapsed else 0.5,
+        title=f"Class {top} is {share:.0%} of the labels" +
+              (" and the model predicts it almost everywhere" if collapsed else ""),
+        where="the labels",
+        evidence={"class": top, "label_share": round(share, 3), "label_counts": list(counts)},
+        fix="Weight the loss by inverse class frequency or resample the minority classes, and "
+            "judge the model by per-class recall, not accuracy.",
+        explains=EXPLAINS if collapsed else (),
+    )]

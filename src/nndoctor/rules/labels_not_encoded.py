@@ -1,0 +1,77 @@
+"""The labels' format does not match what the outputs and the loss expect.
+
+## What it does
+Compares the labels you pass (shape, integer ids or one-hot, value range,
+class count) with the network output on the same batch (units per sample,
+sigmoid or softmax range).
+
+## Why is this bad?
+Hand-written losses and gradients such as `A - Y` broadcast silently: class
+ids of shape (m,) against an output of (K, m) train every output unit towards
+the same number, so all units learn the same thing and argmax picks the same
+class for every input. A one-hot width or an id range that differs from the
+output width trains units that do not exist, or leaves some untrained.
+
+## Example
+```python
+a3 = sigmoid(theta2 @ a2)        # (2, m): one unit per class
+d3 = a3 - y                      # y = [0, 1, 1, 0, ...] class ids, shape (m,)
+```
+
+## Use instead
+```python
+Y = np.eye(2)[y].T               # one-hot, (2, m), like the output
+d3 = a3 - Y
+```
+"""
+
+from __future__ import annotations
+
+from nndoctor.findings import Finding
+from nndoctor.observations import Observations
+
+ID = "labels-not-encoded"
+KIND = "cause"
+EXPLAINS = ("prediction-collapse", "loss-plateau", "accuracy-stuck")
+
+
+def check(obs: Observations) -> list[Finding]:
+    if obs.data is None or obs.data.labels is None or obs.output is None:
+        return []
+    labels, width = obs.data.labels, obs.output.width
+    expects_ids = obs.model is not None and obs.model.loss_expects == "ids"
+    evidence = {"label_shape": list(labels.shape), "label_encoding": labels.encoding,
+                "label_range": [labels.min, labels.max], "output_units": width,
+                "output_activation": obs.output.activation}
+
+    def found(title: str, fix: str, confidence: float) -> list[Finding]:
+        return [Finding(id=ID, kind=KIND, severity="error", confidence=confidence, title=title,
+                        where=f"labels {tuple(labels.shape)} vs output with {width} units",
+                        evidence=evidence, fix=fix, explains=EXPLAINS)]
+
+    if labels.encoding == "ids" and width > 1 and not expects_ids:
+        if labels.max >= width or (labels.min >= 1 and labels.max == width):
+            pass  # class-count problems below say more
+        else:
+            return found(
+                f"Labels are class ids of shape {tuple(labels.shape)} but the output has "
+                f"{width} units per sample",
+                f"One-hot encode the labels in the output's layout: Y = np.eye({width})[y] "
+                f"(samples in rows) or np.eye({width})[y].T (samples in columns); or use a "
+                "single sigmoid unit for two classes.", 0.85)
+    if labels.encoding == "ids" and width > 1:
+        if labels.min >= 1 and labels.max == width:
+            return found(f"Labels run from 1 to {width}, but output units are numbered 0 to "
+                         f"{width - 1}", "Subtract 1 from the labels: y = y - 1.", 0.9)
+        if labels.max >= width:
+            return found(f"Labels name {int(labels.max) + 1} classes but the output has only "
+                         f"{width} units", f"Give the last layer {int(labels.max) + 1} units.", 0.9)
+    if labels.encoding in ("one-hot", "multi-hot") and labels.n_classes != width and width > 1:
+        return found(f"One-hot labels have {labels.n_classes} columns but the output has {width} "
+                     "units", f"Make the output {labels.n_classes} units wide, or encode the labels "
+                     f"with {width} classes.", 0.9)
+    if width == 1 and obs.output.activation != "linear" and (labels.min < 0 or labels.max > 1):
+        return found(f"A sigmoid output lies in [0, 1] but the labels range from {labels.min:g} "
+                     f"to {labels.max:g}", "Map the labels to 0 and 1 for a binary output, or use "
+                     "one unit per class with softmax for more classes.", 0.9)
+    return []

@@ -1,0 +1,101 @@
+"""Some or all weights never change during training.
+
+## What it does
+Calls your training step once on the sample batch and compares every weight
+array before and after; in a monitored run, compares the weights between
+recorded steps. Reports gradient keys that name no parameter (`dW1` against
+`W1`), a common reason an update finds nothing to apply.
+
+## Why is this bad?
+A network whose weights do not move cannot learn: the loss stays exactly the
+same every iteration, whatever the learning rate. Typical causes: an update
+loop whose range is empty, an update that writes into a copy or a new
+variable, gradients stored under other keys than the update reads.
+
+## Example
+```python
+L = len(parameters) // 2
+for i in range(1, L - 1):      # empty for a 2-layer net: nothing is updated
+    parameters["W" + str(i)] -= lr * grads["W" + str(i)]
+```
+
+## Use instead
+```python
+for i in range(1, L + 1):
+    parameters["W" + str(i)] -= lr * grads["dW" + str(i)]
+    parameters["b" + str(i)] -= lr * grads["db" + str(i)]
+```
+"""
+
+from __future__ import annotations
+
+from nndoctor.findings import Finding
+from nndoctor.observations import Observations
+
+ID = "params-not-updated"
+KIND = "cause"
+EXPLAINS = ("loss-plateau", "accuracy-stuck", "prediction-collapse")
+MIN_RECORDS = 3  # weights identical across 3+ recorded steps: not one lucky no-op
+
+
+def check(obs: Observations) -> list[Finding]:
+    findings = []
+    keys = _key_evidence(obs)
+    update = obs.update
+    if update and update.step_raised:
+        findings.append(Finding(
+            id=ID, kind=KIND, severity="error", confidence=0.9,
+            title="Your training step fails, so the weights are not updated",
+            where="the step function",
+            evidence={"raised": update.step_raised, **keys},
+            fix="Make the update read the gradients under the keys your backward pass writes "
+                "them (see the key evidence), and run it once by hand.",
+            explains=EXPLAINS,
+        ))
+    elif update and not update.changed:
+        findings.append(Finding(
+            id=ID, kind=KIND, severity="error", confidence=0.95,
+            title=f"One training step changed none of the {len(update.unchanged)} weight arrays",
+            where="the update in your training step",
+            evidence={"unchanged": list(update.unchanged), **keys},
+            fix="Check that the update loop runs over every layer (print the indices it visits) "
+                "and writes into the arrays the forward pass reads, with the gradient keys "
+                "your backward pass produces.",
+            explains=EXPLAINS,
+        ))
+    elif update and update.unchanged:
+        moving = {g.name for g in update.grad_norms if g.value > 0}
+        frozen = [name for name in update.unchanged if name in moving]
+        if frozen:
+            findings.append(Finding(
+                id=ID, kind=KIND, severity="error", confidence=0.85,
+                title=f"The step never updates {', '.join(frozen)} although their gradients are non-zero",
+                where=f"parameters {', '.join(frozen)}",
+                evidence={"unchanged": frozen, "changed": list(update.changed), **keys},
+                fix=f"Add {', '.join(frozen)} to the update.",
+                explains=EXPLAINS,
+            ))
+    records = [r.params_changed for r in obs.trace if r.params_changed is not None]
+    if len(records) >= MIN_RECORDS and not any(records) and not findings:
+        findings.append(Finding(
+            id=ID, kind=KIND, severity="error", confidence=0.95,
+            title=f"The weights did not change in any of {len(records) + 1} recorded steps",
+            where="the update in your training loop",
+            evidence={"recorded_steps": len(records) + 1, "changed_steps": 0, **keys},
+            fix="Check that the update loop runs over every layer and writes into the arrays "
+                "the forward pass reads.",
+            explains=EXPLAINS,
+        ))
+    return findings
+
+
+def _key_evidence(obs: Observations) -> dict[str, object]:
+    gc = obs.gradcheck
+    if gc is None or not (gc.key_pairs or gc.unmatched_keys):
+        return {}
+    evidence: dict[str, object] = {}
+    if gc.key_pairs:
+        evidence["gradient_keys_differ"] = {p: g for p, g in gc.key_pairs}
+    if gc.unmatched_keys:
+        evidence["gradient_keys_matching_no_parameter"] = list(gc.unmatched_keys)
+    return evidence

@@ -1,0 +1,48 @@
+"""Shared helpers: run nndoctor as a user would, and validate every report."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+
+
+def validate(report: dict) -> dict:
+    from nndoctor.report.json_report import schema
+
+    jsonschema.validate(report, schema())
+    return report
+
+
+def nndoctor(*args: str, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+    env = {**os.environ, "NO_COLOR": "1"}
+    return subprocess.run([sys.executable, "-m", "nndoctor", *args], capture_output=True,
+                          text=True, cwd=cwd or ROOT, env=env, timeout=timeout)
+
+
+def run_script(script: Path, tmp_path: Path, *extra: str) -> tuple[subprocess.CompletedProcess, dict]:
+    out = tmp_path / "run"
+    result = nndoctor("run", str(script), "--out", str(out), *extra)
+    report_path = out / "report.json"
+    assert report_path.is_file(), result.stdout + result.stderr
+    return result, validate(json.loads(report_path.read_text()))
+
+
+def problem_ids(report: dict) -> list[str]:
+    return [f["id"] for f in report["findings"] if f["severity"] in ("error", "warning")]
+
+
+@pytest.fixture
+def run(tmp_path: Path):
+    def _run(script: Path, *extra: str) -> tuple[subprocess.CompletedProcess, dict]:
+        return run_script(script, tmp_path, *extra)
+
+    return _run
