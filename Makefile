@@ -18,11 +18,11 @@ demo: $(STAMP)
 	$(BIN)/nndoctor run examples/seeds/seed_002.py --out nndoctor-runs/demo
 
 test: $(STAMP)
-	$(BIN)/ruff check src tests examples
+	$(BIN)/ruff check src tests
 	$(BIN)/pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests examples
+	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
 
 clean:

@@ -22,13 +22,23 @@ def validate(report: dict) -> dict:
     return report
 
 
-def nndoctor(*args: str, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+def nndoctor(
+    *args: str, cwd: Path | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess:
     env = {**os.environ, "NO_COLOR": "1"}
-    return subprocess.run([sys.executable, "-m", "nndoctor", *args], capture_output=True,
-                          text=True, cwd=cwd or ROOT, env=env, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "nndoctor", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd or ROOT,
+        env=env,
+        timeout=timeout,
+    )
 
 
-def run_script(script: Path, tmp_path: Path, *extra: str) -> tuple[subprocess.CompletedProcess, dict]:
+def run_script(
+    script: Path, tmp_path: Path, *extra: str
+) -> tuple[subprocess.CompletedProcess, dict]:
     out = tmp_path / "run"
     result = nndoctor("run", str(script), "--out", str(out), *extra)
     report_path = out / "report.json"

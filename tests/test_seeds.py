@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import EXAMPLES, problem_ids
 
 SEEDS = EXAMPLES / "seeds"
@@ -21,8 +20,11 @@ def test_seed_true_causes_ranked_first(run, script):
     result, report = run(SEEDS / script)
     assert result.returncode == 0, result.stderr
     expected = EXPECTED[script]
-    causes = [f["id"] for f in report["findings"]
-              if f["kind"] == "cause" and f["severity"] in ("error", "warning")]
+    causes = [
+        f["id"]
+        for f in report["findings"]
+        if f["kind"] == "cause" and f["severity"] in ("error", "warning")
+    ]
     assert set(causes[: len(expected)]) == expected, causes
     assert report["healthy"] is False
 

@@ -163,7 +163,7 @@ def two_layer_model(X, Y, layers_dims, learning_rate=0.05, num_iterations=2000, 
         W2 = parameters["W2"]
         b2 = parameters["b2"]
         if print_cost and i % 100 == 0:
-            print("Cost after iteration {}: {}".format(i, np.squeeze(cost)))
+            print(f"Cost after iteration {i}: {np.squeeze(cost)}")
             costs.append(cost)
     return parameters
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import runpy
 import sys
 import time
@@ -39,30 +38,39 @@ def main(argv: list[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="nndoctor", description="Tells you why your neural network does not train.")
+        prog="nndoctor", description="Tells you why your neural network does not train."
+    )
     parser.add_argument("--version", action="version", version=f"nndoctor {__version__}")
     commands = parser.add_subparsers(dest="command")
 
-    run = commands.add_parser("run", help="run a training script and diagnose it",
-                              description="Run SCRIPT as __main__ with its arguments, "
-                              "instrumented, then print the diagnosis. Options may come before "
-                              "SCRIPT or after its arguments; after '--' all go to the script.")
+    run = commands.add_parser(
+        "run",
+        help="run a training script and diagnose it",
+        description="Run SCRIPT as __main__ with its arguments, "
+        "instrumented, then print the diagnosis. Options may come before "
+        "SCRIPT or after its arguments; after '--' all go to the script.",
+    )
     run.add_argument("script", help="the training script")
     run.add_argument("--out", type=Path, help="run folder (default nndoctor-runs/<script>-<time>)")
     run.add_argument("--json", type=Path, help="also write report.json here")
     run.add_argument("--html", type=Path, help="also write report.html here")
     run.add_argument("--quiet", action="store_true", help="print only the summary line")
-    run.add_argument("--strict", action="store_true",
-                     help="exit 1 when any warning or error is found (for CI)")
+    run.add_argument(
+        "--strict", action="store_true", help="exit 1 when any warning or error is found (for CI)"
+    )
     run.add_argument("--max-steps", type=int, help="stop training after N steps, then diagnose")
     run.add_argument("--max-seconds", type=float, help="stop training after S seconds")
-    run.add_argument("--no-experiments", action="store_true",
-                     help="skip active experiments (tiny-batch trial)")
+    run.add_argument(
+        "--no-experiments", action="store_true", help="skip active experiments (tiny-batch trial)"
+    )
     run.set_defaults(handler=_run)
 
-    report = commands.add_parser("report", help="re-analyse a saved run folder",
-                                 description="Re-analyse RUN_DIR (also one whose process was "
-                                 "killed) and print and write its report again.")
+    report = commands.add_parser(
+        "report",
+        help="re-analyse a saved run folder",
+        description="Re-analyse RUN_DIR (also one whose process was "
+        "killed) and print and write its report again.",
+    )
     report.add_argument("run_dir", type=Path)
     report.add_argument("--json", type=Path, help="also write report.json here")
     report.add_argument("--html", type=Path, help="also write report.html here")
@@ -90,12 +98,12 @@ def _split_run_args(args: list[str]) -> tuple[list[str], list[str]]:
         return ours, []
     ours.append(args[i])
     script: list[str] = []
-    rest = args[i + 1:]
+    rest = args[i + 1 :]
     j = 0
     while j < len(rest):
         item = rest[j]
         if item == "--":
-            script.extend(rest[j + 1:])
+            script.extend(rest[j + 1 :])
             break
         name = item.split("=", 1)[0]
         if name in _FLAGS:
@@ -119,21 +127,31 @@ def _error(message: str) -> int:
 def _run(ns: argparse.Namespace) -> int:
     script = Path(ns.script)
     if not script.is_file():
-        return _error(f"no such script: {script}. Give the path of a Python training script, "
-                      "e.g. nndoctor run train.py")
+        return _error(
+            f"no such script: {script}. Give the path of a Python training script, "
+            "e.g. nndoctor run train.py"
+        )
     if ns.max_steps is not None and ns.max_steps < 1:
         return _error("--max-steps must be at least 1")
     if ns.max_seconds is not None and ns.max_seconds <= 0:
         return _error("--max-seconds must be positive")
     stamp = time.strftime("%Y%m%d-%H%M%S")
     out = ns.out or Path("nndoctor-runs") / f"{script.stem}-{stamp}"
-    session = _session.Session("numpy", out, ns.max_steps, ns.max_seconds,
-                               experiments=not ns.no_experiments)
+    session = _session.Session(
+        "numpy", out, ns.max_steps, ns.max_seconds, experiments=not ns.no_experiments
+    )
     exit_code = _execute(script, ns.script_args, session)
     from nndoctor.observations import RunInfo
 
-    session.emit(RunInfo(session.framework, str(script), exit_code,
-                         round(time.monotonic() - session.started, 3), session.stopped_early))
+    session.emit(
+        RunInfo(
+            session.framework,
+            str(script),
+            exit_code,
+            round(time.monotonic() - session.started, 3),
+            session.stopped_early,
+        )
+    )
     session.close()
     from nndoctor.diagnosis import diagnose
 
@@ -182,7 +200,10 @@ def _execute(script: Path, script_args: list[str], session: _session.Session) ->
         kind, value, tb = sys.exc_info()
         # Show the traceback from the script's own first frame, not from ours.
         frame = tb
-        while frame is not None and Path(frame.tb_frame.f_code.co_filename).resolve() != script.resolve():
+        while (
+            frame is not None
+            and Path(frame.tb_frame.f_code.co_filename).resolve() != script.resolve()
+        ):
             frame = frame.tb_next
         traceback.print_exception(kind, value, frame or tb)
         return 1
@@ -191,8 +212,9 @@ def _execute(script: Path, script_args: list[str], session: _session.Session) ->
         sys.argv, sys.path[:] = saved_argv, saved_path
 
 
-def _publish(report: Any, out: Path | None, json_path: Path | None, html_path: Path | None,
-             quiet: bool) -> None:
+def _publish(
+    report: Any, out: Path | None, json_path: Path | None, html_path: Path | None, quiet: bool
+) -> None:
     from nndoctor.report.json_report import dumps
 
     text = dumps(report)
@@ -217,23 +239,30 @@ def _publish(report: Any, out: Path | None, json_path: Path | None, html_path: P
 
 
 def _html(report: Any) -> str:
-    return ("<!doctype html><meta charset='utf-8'><title>nndoctor report</title>"
-            f"<body>{report._repr_html_()}</body>\n")
+    return (
+        "<!doctype html><meta charset='utf-8'><title>nndoctor report</title>"
+        f"<body>{report._repr_html_()}</body>\n"
+    )
 
 
 def _report(ns: argparse.Namespace) -> int:
     trace = ns.run_dir / "trace.jsonl"
     if not ns.run_dir.is_dir():
-        return _error(f"{ns.run_dir} is not a folder. Give a run folder written by nndoctor run "
-                      "(it holds trace.jsonl).")
+        return _error(
+            f"{ns.run_dir} is not a folder. Give a run folder written by nndoctor run "
+            "(it holds trace.jsonl)."
+        )
     if not trace.is_file():
         return _error(f"{ns.run_dir} is not a run folder: it has no trace.jsonl.")
     events, skipped = _session.read_trace(trace)
     if not events:
         return _error(f"{trace} holds no readable event ({skipped} unreadable lines).")
     if skipped:
-        print(f"nndoctor: skipped {skipped} unreadable line{'s' if skipped != 1 else ''} of "
-              f"{trace} (cut off when the run was killed?)", file=sys.stderr)
+        print(
+            f"nndoctor: skipped {skipped} unreadable line{'s' if skipped != 1 else ''} of "
+            f"{trace} (cut off when the run was killed?)",
+            file=sys.stderr,
+        )
     from nndoctor.diagnosis import diagnose
     from nndoctor.observations import fold
 

@@ -48,12 +48,16 @@ class Report:
             more = f" {rest} more cause{'s' if rest != 1 else ''} below." if rest else ""
             return f"Most likely cause: {causes[0].title[0].lower()}{causes[0].title[1:]}.{more}"
         if symptoms:
-            return (f"{symptoms[0].title}; nndoctor found no cause that explains it "
-                    "(see the checks below).")
+            return (
+                f"{symptoms[0].title}; nndoctor found no cause that explains it "
+                "(see the checks below)."
+            )
         losses = self.observations.losses
         if len(losses) >= 2:
-            return (f"No problem found: the loss went from {losses[0]:.4g} to {losses[-1]:.4g} "
-                    f"over {len(losses)} recorded steps.")
+            return (
+                f"No problem found: the loss went from {losses[0]:.4g} to {losses[-1]:.4g} "
+                f"over {len(losses)} recorded steps."
+            )
         if not self.experiments and not self.observations.trace:
             return "No training observed: nndoctor saw no model, check or recorded step."
         return f"No problem found: {len(self.experiments)} checks passed."
@@ -82,8 +86,10 @@ class Report:
 def diagnose(obs: Observations) -> Report:
     findings = run_rules(obs)
     observed = {f.id for f in findings if f.kind == "symptom" and f.is_problem}
-    findings = [f.with_explains(tuple(s for s in f.explains if s in observed))
-                if f.kind == "cause" else f for f in findings]
+    findings = [
+        f.with_explains(tuple(s for s in f.explains if s in observed)) if f.kind == "cause" else f
+        for f in findings
+    ]
     findings.sort(key=_rank)
     return Report(obs.framework, tuple(findings), tuple(_experiments(obs)), _series(obs), obs)
 
@@ -102,31 +108,67 @@ def _rank(f: Finding) -> tuple[int, int, int, float]:
 def _experiments(obs: Observations) -> list[Experiment]:
     out = []
     if obs.gradcheck and obs.gradcheck.params:
-        errors = {p.name: p.rel_error if math.isfinite(p.rel_error) else None
-                  for p in obs.gradcheck.params}
+        errors = {
+            p.name: p.rel_error if math.isfinite(p.rel_error) else None
+            for p in obs.gradcheck.params
+        }
         worst = max((e for e in errors.values() if e is not None), default=0.0)
-        out.append(Experiment("gradient-check", all(e is not None for e in errors.values())
-                              and worst <= 1e-2, {"rel_error": errors}))
+        out.append(
+            Experiment(
+                "gradient-check",
+                all(e is not None for e in errors.values()) and worst <= 1e-2,
+                {"rel_error": errors},
+            )
+        )
     if obs.mutation is not None:
-        out.append(Experiment("gradient-leaves-weights", not obs.mutation.mutated,
-                              {"mutated": list(obs.mutation.mutated)}))
+        out.append(
+            Experiment(
+                "gradient-leaves-weights",
+                not obs.mutation.mutated,
+                {"mutated": list(obs.mutation.mutated)},
+            )
+        )
     if obs.update is not None:
-        out.append(Experiment("update-check", bool(obs.update.changed) and not obs.update.unchanged,
-                              {"changed": list(obs.update.changed),
-                               "unchanged": list(obs.update.unchanged),
-                               "update_ratio": {r.name: r.value for r in obs.update.update_ratios},
-                               "raised": obs.update.step_raised}))
+        out.append(
+            Experiment(
+                "update-check",
+                bool(obs.update.changed) and not obs.update.unchanged,
+                {
+                    "changed": list(obs.update.changed),
+                    "unchanged": list(obs.update.unchanged),
+                    "update_ratio": {r.name: r.value for r in obs.update.update_ratios},
+                    "raised": obs.update.step_raised,
+                },
+            )
+        )
     if obs.evaluation is not None:
         ev = obs.evaluation
-        out.append(Experiment("input-dependence", ev.predict_varies,
-                              {"predict_varies": ev.predict_varies,
-                               "forward_varies": ev.forward_varies,
-                               "max_disagreement": ev.max_disagreement}))
+        out.append(
+            Experiment(
+                "input-dependence",
+                ev.predict_varies,
+                {
+                    "predict_varies": ev.predict_varies,
+                    "forward_varies": ev.forward_varies,
+                    "max_disagreement": ev.max_disagreement,
+                },
+            )
+        )
     if obs.overfit is not None:
         t = obs.overfit
-        out.append(Experiment("overfit-tiny-batch", t.after < 0.5 * t.before,
-                              {"examples": t.examples, "steps": t.steps, "seconds": t.seconds,
-                               "before": t.before, "after": t.after}))
+        out.append(
+            Experiment(
+                "overfit-tiny-batch",
+                t.after < 0.5 * t.before,
+                {
+                    "examples": t.examples,
+                    "steps": t.steps,
+                    "seconds": t.seconds,
+                    "before": t.before,
+                    "after": t.after,
+                },
+            )
+        )
     return out
 
 
@@ -135,8 +177,9 @@ def _series(obs: Observations) -> dict[str, list[Any]]:
     metric: list[Any] = []
     for record in obs.trace:
         series["step"].append(record.step)
-        series["loss"].append(record.loss if record.loss is None or math.isfinite(record.loss)
-                              else None)
+        series["loss"].append(
+            record.loss if record.loss is None or math.isfinite(record.loss) else None
+        )
         metric.append(record.metric)
     if any(m is not None for m in metric):
         series["metric"] = metric

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Literal, Union
+from typing import Literal
 
 Severity = Literal["error", "warning", "info"]
 Kind = Literal["cause", "symptom"]
-Evidence = Mapping[str, Union[str, int, float, bool, None, list, dict]]
+Evidence = Mapping[str, str | int | float | bool | None | list | dict]
 
 SEVERITY_RANK: Mapping[str, int] = {"error": 2, "warning": 1, "info": 0}
 

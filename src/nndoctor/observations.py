@@ -154,6 +154,7 @@ class OverfitTrial:
     metric: str
     before: float
     after: float
+    unit_agreement: float | None = None  # correlation of the output units after the trial
 
 
 @dataclass(frozen=True)
@@ -240,9 +241,7 @@ _SINGLE_FIELDS = {
     OverfitTrial: "overfit",
 }
 _APPEND_FIELDS = {StepRecord: "trace", InternalError: "errors", LayerInit: "init"}
-EVENT_TYPES: dict[str, type] = {
-    t.__name__: t for t in [*_SINGLE_FIELDS, *_APPEND_FIELDS]
-}
+EVENT_TYPES: dict[str, type] = {t.__name__: t for t in [*_SINGLE_FIELDS, *_APPEND_FIELDS]}
 
 
 def fold(events: typing.Iterable[Any], framework: str = "numpy") -> Observations:
@@ -289,8 +288,11 @@ def _plain(value: Any) -> Any:
 
 def _build(cls: type, data: dict[str, Any]) -> Any:
     hints = typing.get_type_hints(cls)
-    kwargs = {f.name: _coerce(hints[f.name], data[f.name]) for f in dataclasses.fields(cls)
-              if f.name in data}
+    kwargs = {
+        f.name: _coerce(hints[f.name], data[f.name])
+        for f in dataclasses.fields(cls)
+        if f.name in data
+    }
     return cls(**kwargs)
 
 
@@ -305,7 +307,7 @@ def _coerce(hint: Any, value: Any) -> Any:
         args = typing.get_args(hint)
         if len(args) == 2 and args[1] is Ellipsis:
             return tuple(_coerce(args[0], v) for v in value)
-        return tuple(_coerce(a, v) for a, v in zip(args, value))
+        return tuple(_coerce(a, v) for a, v in zip(args, value, strict=False))
     if dataclasses.is_dataclass(hint):
         return _build(hint, value)  # type: ignore[arg-type]
     if hint is float:

@@ -81,9 +81,7 @@ def _as_array(name: str, value: Any) -> np.ndarray:
         array = np.asarray(value)
     except Exception as error:  # noqa: BLE001 - any conversion failure is the user's input
         raise UsageError(f"{name} could not be read as an array: {error}") from None
-    if array.dtype == object or not (
-        np.issubdtype(array.dtype, np.number) or array.dtype == bool
-    ):
+    if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
         raise UsageError(
             f"{name} must be a numeric array; got dtype {array.dtype}. "
             f"Convert it first, e.g. {name} = np.asarray({name}, dtype=np.float64)."
@@ -172,7 +170,9 @@ def _take(array: np.ndarray, index: np.ndarray, n: int, layout: str) -> np.ndarr
 
 
 def profile_inputs(x: np.ndarray, layout: str) -> ArrayStats:
-    rows = x.reshape(1, -1) if x.ndim == 1 else (x.T if layout == "columns" else x.reshape(len(x), -1))
+    rows = (
+        x.reshape(1, -1) if x.ndim == 1 else (x.T if layout == "columns" else x.reshape(len(x), -1))
+    )
     rows = rows.astype(np.float64)
     finite = np.isfinite(rows)
     clean = np.where(finite, rows, 0.0)
@@ -257,20 +257,28 @@ def profile_init(params: Mapping[str, np.ndarray], n_features: int) -> list[Laye
     # The first matrix touches the inputs: the axis sized like the features
     # (or features + 1 when a bias column is folded in) is the fan-in axis,
     # and the same convention holds for every layer of the net.
-    fan_axis = 1 if first.shape[1] in (n_features, n_features + 1) and first.shape[0] not in (
-        n_features, n_features + 1) else 0
+    fan_axis = (
+        1
+        if first.shape[1] in (n_features, n_features + 1)
+        and first.shape[0] not in (n_features, n_features + 1)
+        else 0
+    )
     layers = []
     for i, (name, w) in enumerate(weights):
         units = w.T if fan_axis == 0 else w
         distinct = len(np.unique(np.round(units, 12), axis=0))
-        layers.append(LayerInit(
-            name=name,
-            fan_in=int(w.shape[fan_axis]),
-            std=float(w.std()),
-            identical_units=int(units.shape[0] - distinct + (1 if distinct < units.shape[0] else 0)),
-            n_units=int(units.shape[0]),
-            is_last=i == len(weights) - 1,
-        ))
+        layers.append(
+            LayerInit(
+                name=name,
+                fan_in=int(w.shape[fan_axis]),
+                std=float(w.std()),
+                identical_units=int(
+                    units.shape[0] - distinct + (1 if distinct < units.shape[0] else 0)
+                ),
+                n_units=int(units.shape[0]),
+                is_last=i == len(weights) - 1,
+            )
+        )
     return layers
 
 
@@ -310,7 +318,7 @@ def _strip(key: str) -> str:
     k = key.lower()
     for prefix in ("grad_", "grad", "dl_d", "dj_d", "d_", "d"):
         if k.startswith(prefix) and len(k) > len(prefix):
-            k = k[len(prefix):]
+            k = k[len(prefix) :]
             break
     for suffix in ("_grad", "grad", "_gradient"):
         if k.endswith(suffix) and len(k) > len(suffix):
@@ -323,7 +331,7 @@ def match_gradients(
 ) -> tuple[dict[str, np.ndarray], list[str], list[tuple[str, str]]]:
     """Pair gradient arrays with parameters: exactly by key, else by name (dW1 ~ W1)."""
     if isinstance(grads, (list, tuple)) and not isinstance(grads, Mapping):
-        grads = {name: g for name, g in zip(params, grads)}
+        grads = {name: g for name, g in zip(params, grads, strict=False)}
     if not isinstance(grads, Mapping):
         raise UsageError(
             f"gradients must return a dict (or list, in the order of params) of arrays; got "
@@ -336,7 +344,9 @@ def match_gradients(
         if key in params:
             matched[key] = np.asarray(value)
             continue
-        names = [p for p in params if _strip(p) == _strip(str(key)) or p.lower() == _strip(str(key))]
+        names = [
+            p for p in params if _strip(p) == _strip(str(key)) or p.lower() == _strip(str(key))
+        ]
         if len(names) == 1 and names[0] not in matched:
             matched[names[0]] = np.asarray(value)
             loose.append((names[0], str(key)))
@@ -393,7 +403,9 @@ def _compare(
         nonzero = np.flatnonzero(grad)
         picked = rng.choice(nonzero, size=min(half, nonzero.size), replace=False)
         rest = np.setdiff1d(np.arange(array.size), picked)
-        others = rng.choice(rest, size=min(GRADCHECK_ENTRIES - picked.size, rest.size), replace=False)
+        others = rng.choice(
+            rest, size=min(GRADCHECK_ENTRIES - picked.size, rest.size), replace=False
+        )
         flat_index = np.concatenate([picked, others])
         entries = []
         for flat in flat_index:
@@ -404,20 +416,23 @@ def _compare(
             array[index] = original - step
             minus = float(loss_at())
             array[index] = original
-            entries.append((tuple(int(i) for i in index), float(grad[index]),
-                            (plus - minus) / (2 * step)))
+            entries.append(
+                (tuple(int(i) for i in index), float(grad[index]), (plus - minus) / (2 * step))
+            )
         analytic = np.array([e[1] for e in entries])
         numeric = np.array([e[2] for e in entries])
         pairs.append((analytic, numeric))
         flat = (np.abs(analytic) < FLAT_GRADIENT) & (np.abs(numeric) < FLAT_GRADIENT)
         worst = sorted(entries, key=lambda e: -abs(e[1] - e[2]))[:3]
-        results.append(ParamGradCheck(
-            name=name,
-            rel_error=_rel_error(analytic, numeric),
-            checked=len(entries),
-            flat_fraction=float(np.mean(flat)),
-            worst=tuple(GradEntry(i, a, n) for i, a, n in worst if a != n),
-        ))
+        results.append(
+            ParamGradCheck(
+                name=name,
+                rel_error=_rel_error(analytic, numeric),
+                checked=len(entries),
+                flat_fraction=float(np.mean(flat)),
+                worst=tuple(GradEntry(i, a, n) for i, a, n in worst if a != n),
+            )
+        )
     return results, pairs
 
 
@@ -470,25 +485,26 @@ def eval_check(
     else:
         xa = x
         xb = np.random.default_rng(1).permutation(x.reshape(-1)).reshape(x.shape)
-    forwards = []
-    if forward is not None:
-        forwards = [_as_array("forward output", _call("forward", forward, xa)),
-                    _as_array("forward output", _call("forward", forward, xb))]
     pa = _as_array("predict output", _call("predict", predict, xa))
     pb = _as_array("predict output", _call("predict", predict, xb))
-    disagreement = 0.0
-    if forwards:
-        fa = forwards[0]
+    forward_varies, disagreement = False, 0.0
+    if forward is not None:
+        fa = _as_array("forward output", _call("forward", forward, xa))
+        fb = _as_array("forward output", _call("forward", forward, xb))
         if pa.shape == fa.shape:
+            forward_varies = not np.array_equal(fa, fb)
             disagreement = float(np.max(np.abs(pa.astype(np.float64) - fa)))
         else:
-            classes = predicted_classes(fa, half)
-            ids = pa.reshape(-1)[: len(classes)]
-            disagreement = float(np.mean(ids != classes)) if len(ids) == len(classes) else 0.0
+            # predict returns class ids: compare it with forward's classes, since an
+            # untrained net may rightly give every input the same class.
+            ca, cb = predicted_classes(fa, half), predicted_classes(fb, half)
+            forward_varies = not np.array_equal(ca, cb)
+            ids = pa.reshape(-1)
+            disagreement = float(np.mean(ids != ca)) if len(ids) == len(ca) else 0.0
     return EvalCheck(
         inputs_compared=2 * half,
         predict_varies=not np.array_equal(pa, pb),
-        forward_varies=bool(forwards) and not np.array_equal(forwards[0], forwards[1]),
+        forward_varies=forward_varies,
         max_disagreement=disagreement,
     )
 
@@ -519,6 +535,7 @@ def overfit_trial(
     layout: str,
     max_steps: int,
     max_seconds: float,
+    output: Callable[[Any], np.ndarray] | None = None,
 ) -> OverfitTrial:
     """The user's step repeated on a tiny batch, then every weight written back."""
     if n > 32:
@@ -533,9 +550,30 @@ def overfit_trial(
             step(x, y)
             steps += 1
         after = measure(x, y, n)
+        agreement = unit_agreement(output(x), n) if output is not None else None
     finally:
         snapshot.restore()
-    return OverfitTrial(n, steps, round(time.monotonic() - started, 3), "loss", before, after)
+    return OverfitTrial(
+        n, steps, round(time.monotonic() - started, 3), "loss", before, after, agreement
+    )
+
+
+def unit_agreement(output: np.ndarray, n: int) -> float | None:
+    """Mean correlation, across samples, between the output units after training.
+
+    Units trained towards one shared target (class ids broadcast against K
+    outputs) move together: near +1. Units trained on one-hot targets move
+    apart (-1 for two classes).
+    """
+    rows = _samples_first(np.asarray(output, dtype=np.float64), n)
+    if rows.shape[1] < 2 or rows.shape[0] < 3:
+        return None
+    varying = rows[:, rows.std(axis=0) > 1e-9]
+    if varying.shape[1] < 2:
+        return None
+    corr = np.corrcoef(varying, rowvar=False)
+    pairs = corr[np.triu_indices_from(corr, k=1)]
+    return float(np.mean(pairs)) if np.all(np.isfinite(pairs)) else None
 
 
 # ---------------------------------------------------------------- public API
@@ -581,10 +619,14 @@ def check(
         >>> report = nnd.check(params, x[:32], y[:32], forward=fwd, loss=cost,
         ...                    gradients=backprop, step=train_step, predict=predict)
     """
-    from nndoctor.diagnosis import diagnose
 
-    for name, fn in [("forward", forward), ("loss", loss), ("gradients", gradients),
-                     ("step", step), ("predict", predict)]:
+    for name, fn in [
+        ("forward", forward),
+        ("loss", loss),
+        ("gradients", gradients),
+        ("step", step),
+        ("predict", predict),
+    ]:
         if fn is not None and not callable(fn):
             raise UsageError(f"{name} must be a function; got {type(fn).__name__}.")
     live = _param_dict(params)
@@ -602,9 +644,24 @@ def check(
     try:
         # The user's loss may take log(0) at perturbed weights: that is measured, not shown.
         with np.errstate(all="ignore"):
-            report = _run_checks(params, xs, ys, n, layout, events, outer, experiments, forward,
-                                 loss, gradients, step, predict, overfit_steps, overfit_seconds,
-                                 started)
+            report = _run_checks(
+                params,
+                xs,
+                ys,
+                n,
+                layout,
+                events,
+                outer,
+                experiments,
+                forward,
+                loss,
+                gradients,
+                step,
+                predict,
+                overfit_steps,
+                overfit_seconds,
+                started,
+            )
     finally:
         _checking -= 1
     if show or (show is None and outer is None):
@@ -617,13 +674,25 @@ def check(
 _checking = 0
 
 
-def _run_checks(params: Params, xs: np.ndarray, ys: np.ndarray, n: int, layout: str,
-                events: list[Any], outer: Any, experiments: bool, forward: Any, loss: Any,
-                gradients: Any, step: Any, predict: Any, overfit_steps: int,
-                overfit_seconds: float, started: float) -> Any:
+def _run_checks(
+    params: Params,
+    xs: np.ndarray,
+    ys: np.ndarray,
+    n: int,
+    layout: str,
+    events: list[Any],
+    outer: Any,
+    experiments: bool,
+    forward: Any,
+    loss: Any,
+    gradients: Any,
+    step: Any,
+    predict: Any,
+    overfit_steps: int,
+    overfit_seconds: float,
+    started: float,
+) -> Any:
     from nndoctor.diagnosis import diagnose
-
-    live = _param_dict(params)
 
     def run(name: str, measure: Callable[[], Any]) -> None:
         try:
@@ -656,8 +725,23 @@ def _run_checks(params: Params, xs: np.ndarray, ys: np.ndarray, n: int, layout: 
     try:
         if saturated:
             rescale(params, [e for e in events if isinstance(e, LayerInit)])
-        _active_checks(params, xs, ys, n, layout, run, events, forward, loss, gradients, step,
-                       predict, overfit_steps, overfit_seconds, experiments)
+        _active_checks(
+            params,
+            xs,
+            ys,
+            n,
+            layout,
+            run,
+            events,
+            forward,
+            loss,
+            gradients,
+            step,
+            predict,
+            overfit_steps,
+            overfit_seconds,
+            experiments,
+        )
     finally:
         everything.restore()
     events[0] = RunInfo("numpy", None, None, round(time.monotonic() - started, 3), False)
@@ -669,39 +753,80 @@ def _run_checks(params: Params, xs: np.ndarray, ys: np.ndarray, n: int, layout: 
     return diagnose(fold(events, "numpy"))
 
 
-def _active_checks(params: Params, xs: np.ndarray, ys: np.ndarray, n: int, layout: str,
-                   run: Callable[[str, Callable[[], Any]], None], events: list[Any],
-                   forward: Any, loss: Any, gradients: Any, step: Any, predict: Any,
-                   overfit_steps: int, overfit_seconds: float, experiments: bool) -> None:
+def _active_checks(
+    params: Params,
+    xs: np.ndarray,
+    ys: np.ndarray,
+    n: int,
+    layout: str,
+    run: Callable[[str, Callable[[], Any]], None],
+    events: list[Any],
+    forward: Any,
+    loss: Any,
+    gradients: Any,
+    step: Any,
+    predict: Any,
+    overfit_steps: int,
+    overfit_seconds: float,
+    experiments: bool,
+) -> None:
     grads = None
     if gradients is not None:
         raw = _call("gradients", gradients, xs, ys)
         grads, unmatched, loose = match_gradients(_param_dict(params), raw)
         if forward is not None and loss is not None:
+
             def loss_at() -> float:
                 return float(_call("loss", loss, _call("forward", forward, xs), ys))
 
-            run("gradient-check", lambda: gradient_check(params, loss_at, grads, unmatched,
-                                                         loose, n))
+            run(
+                "gradient-check",
+                lambda: gradient_check(params, loss_at, grads, unmatched, loose, n),
+            )
         else:
             live = _param_dict(params)
-            events.append(GradCheck((), None, n, tuple(k for k in live if k not in grads),
-                                    tuple(unmatched), tuple(loose)))
+            events.append(
+                GradCheck(
+                    (),
+                    None,
+                    n,
+                    tuple(k for k in live if k not in grads),
+                    tuple(unmatched),
+                    tuple(loose),
+                )
+            )
     if step is not None:
         run("update-check", lambda: _update_check(params, step, xs, ys, grads))
     if predict is not None:
         run("eval-check", lambda: eval_check(forward, predict, xs, n, layout))
     if step is not None and forward is not None and experiments:
+
         def measure(bx: Any, by: Any, m: int) -> float:
             out = _output_array("forward", _call("forward", forward, bx))
             return float(_call("loss", loss, out, by)) if loss else task_loss(out, by, m)
 
-        run("overfit", lambda: overfit_trial(params, step, measure, xs, ys, n, layout,
-                                             overfit_steps, overfit_seconds))
+        run(
+            "overfit",
+            lambda: overfit_trial(
+                params,
+                step,
+                measure,
+                xs,
+                ys,
+                n,
+                layout,
+                overfit_steps,
+                overfit_seconds,
+                lambda bx: _output_array("forward", _call("forward", forward, bx)),
+            ),
+        )
 
 
 def _update_check(
-    params: Params, step: Callable[[Any, Any], Any], x: Any, y: Any,
+    params: Params,
+    step: Callable[[Any, Any], Any],
+    x: Any,
+    y: Any,
     grads: Mapping[str, np.ndarray] | None,
 ) -> UpdateCheck:
     snapshot = _Snapshot(params)
@@ -714,7 +839,11 @@ def _update_check(
         raised = f"{type(error).__name__}: {error}"
     changed, same, ratios = snapshot.changed()
     snapshot.restore()
-    norms = {k: float(np.linalg.norm(g)) for k, g in (grads or {}).items() if np.ndim(g) and np.all(np.isfinite(g))}
+    norms = {
+        k: float(np.linalg.norm(g))
+        for k, g in (grads or {}).items()
+        if np.ndim(g) and np.all(np.isfinite(g))
+    }
     return UpdateCheck(
         changed=tuple(changed),
         unchanged=tuple(same),
@@ -765,7 +894,9 @@ class Monitor:
         try:
             record = self._measure(loss, output, y, metric, grads)
         except Exception as error:  # noqa: BLE001 - never break the user's training
-            self._session.emit(InternalError("numpy.Monitor.record", f"{type(error).__name__}: {error}"))
+            self._session.emit(
+                InternalError("numpy.Monitor.record", f"{type(error).__name__}: {error}")
+            )
             record = None
         if record is not None:
             self._session.emit(record)
@@ -787,19 +918,37 @@ class Monitor:
         if self.params is not None:
             now = _param_dict(self.params)
             if self._previous is not None:
-                changed = any(k not in self._previous or not np.array_equal(v, self._previous[k])
-                              for k, v in now.items())
-                ratios = [NamedValue(k, float(np.linalg.norm(v - self._previous[k]) /
-                                              max(np.linalg.norm(self._previous[k]), 1e-12)))
-                          for k, v in now.items() if k in self._previous and v.shape == self._previous[k].shape]
+                changed = any(
+                    k not in self._previous or not np.array_equal(v, self._previous[k])
+                    for k, v in now.items()
+                )
+                ratios = [
+                    NamedValue(
+                        k,
+                        float(
+                            np.linalg.norm(v - self._previous[k])
+                            / max(np.linalg.norm(self._previous[k]), 1e-12)
+                        ),
+                    )
+                    for k, v in now.items()
+                    if k in self._previous and v.shape == self._previous[k].shape
+                ]
             self._previous = {k: v.copy() for k, v in now.items()}
         if grads is not None:
             items = grads.items() if isinstance(grads, Mapping) else enumerate(grads)
             grad_norms = [NamedValue(str(k), float(np.linalg.norm(g))) for k, g in items]
         nonfinite = loss_value is not None and not math.isfinite(loss_value)
-        return StepRecord(self._step, loss_value, None if metric is None else float(metric),
-                          pred_counts, label_counts, tuple(grad_norms), tuple(ratios), changed,
-                          nonfinite)
+        return StepRecord(
+            self._step,
+            loss_value,
+            None if metric is None else float(metric),
+            pred_counts,
+            label_counts,
+            tuple(grad_norms),
+            tuple(ratios),
+            changed,
+            nonfinite,
+        )
 
     def report(self, show: bool | None = None) -> Any:
         """The diagnosis of what was recorded so far (printed unless under `nndoctor run`)."""

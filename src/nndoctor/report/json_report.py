@@ -17,9 +17,15 @@ def to_json(report: Any) -> dict[str, Any]:
     findings = []
     for f in report.findings:
         item: dict[str, Any] = {
-            "id": f.id, "kind": f.kind, "severity": f.severity,
-            "confidence": round(f.confidence, 3), "title": f.title, "where": f.where,
-            "evidence": _finite(dict(f.evidence)), "fix": f.fix, "explains": list(f.explains),
+            "id": f.id,
+            "kind": f.kind,
+            "severity": f.severity,
+            "confidence": round(f.confidence, 3),
+            "title": f.title,
+            "where": f.where,
+            "evidence": _finite(dict(f.evidence)),
+            "fix": f.fix,
+            "explains": list(f.explains),
             "validated": f.validated,
         }
         if f.location is not None:

@@ -27,8 +27,12 @@ def renderable(report: Any) -> Group:
     head = Text()
     head.append("nndoctor", style="bold")
     head.append(f" · {report.framework} · ")
-    head.append("healthy" if report.healthy else f"{len(problems)} problem"
-                f"{'s' if len(problems) != 1 else ''}", style="green" if report.healthy else "bold red")
+    head.append(
+        "healthy"
+        if report.healthy
+        else f"{len(problems)} problem{'s' if len(problems) != 1 else ''}",
+        style="green" if report.healthy else "bold red",
+    )
     parts: list[Any] = [Rule(head, align="left"), Text(report.summary, style="bold"), Text("")]
     for number, finding in enumerate(problems, 1):
         parts.append(_finding(number, finding))
@@ -36,11 +40,15 @@ def renderable(report: Any) -> Group:
         checks = Text("checks: ")
         for i, experiment in enumerate(report.experiments):
             checks.append(("" if i == 0 else ", ") + experiment.name + " ")
-            checks.append("passed" if experiment.passed else "failed",
-                          style="green" if experiment.passed else "red")
+            checks.append(
+                "passed" if experiment.passed else "failed",
+                style="green" if experiment.passed else "red",
+            )
         parts.append(checks)
     for finding in notes:
-        parts.append(Text.assemble(("note ", STYLE["info"]), (f"[{finding.id}] ", "dim"), finding.title))
+        parts.append(
+            Text.assemble(("note ", STYLE["info"]), (f"[{finding.id}] ", "dim"), finding.title)
+        )
     return Group(*parts)
 
 
@@ -66,8 +74,11 @@ def _finding(number: int, finding: Finding) -> Padding:
     if finding.validated is not None and finding.trial is not None:
         t = finding.trial
         verdict = "fix verified" if finding.validated else "fix tried, did not help"
-        lines.append(_field("trial", f"{verdict}: {t.metric} {t.before:.4g} -> {t.after:.4g} "
-                                     f"in {t.steps} steps"))
+        lines.append(
+            _field(
+                "trial", f"{verdict}: {t.metric} {t.before:.4g} -> {t.after:.4g} in {t.steps} steps"
+            )
+        )
     return Padding(Group(*lines), (0, 0, 1, 0))
 
 
@@ -92,6 +103,7 @@ def render(report: Any, console: Console | None = None) -> None:
 
 def render_text(report: Any, width: int = 100) -> str:
     buffer = io.StringIO()
-    Console(file=buffer, width=width, no_color=True, color_system=None,
-            force_terminal=False).print(renderable(report))
+    Console(file=buffer, width=width, no_color=True, color_system=None, force_terminal=False).print(
+        renderable(report)
+    )
     return buffer.getvalue()

@@ -30,7 +30,7 @@ def collapsed_class(obs: Observations) -> tuple[int, float, float | None] | None
     recent = [r for r in obs.trace if r.pred_counts and sum(r.pred_counts) >= 10]
     if not recent:
         return None
-    window = recent[-max(1, min(5, len(recent) // 5 or 1)):]
+    window = recent[-max(1, min(5, len(recent) // 5 or 1)) :]
     shares = []
     for record in window:
         total = sum(record.pred_counts or ())
@@ -42,7 +42,9 @@ def collapsed_class(obs: Observations) -> tuple[int, float, float | None] | None
     labels = next((r.label_counts for r in reversed(recent) if r.label_counts), None)
     if labels is None and obs.data and obs.data.labels and obs.data.labels.counts:
         labels = obs.data.labels.counts
-    label_share = labels[top] / sum(labels) if labels and top < len(labels) and sum(labels) else None
+    label_share = (
+        labels[top] / sum(labels) if labels and top < len(labels) and sum(labels) else None
+    )
     if label_share is not None and label_share > MAJORITY_SHARE:
         return None
     return top, share, label_share
@@ -60,7 +62,7 @@ def still_falling(losses: list[float]) -> bool:
     total = first - last
     if total <= 0.05 * abs(first):
         return False
-    tail = losses[-max(2, len(losses) // 3):]
+    tail = losses[-max(2, len(losses) // 3) :]
     return tail[0] - tail[-1] >= 0.1 * total
 
 
@@ -77,7 +79,9 @@ def trace_ratios(obs: Observations) -> list[float]:
     """Median update/weight ratio of each recorded step."""
     medians = []
     for record in obs.trace:
-        values = sorted(r.value for r in record.update_ratios if math.isfinite(r.value) and r.value > 0)
+        values = sorted(
+            r.value for r in record.update_ratios if math.isfinite(r.value) and r.value > 0
+        )
         if values:
             medians.append(values[len(values) // 2])
     return medians

@@ -38,10 +38,15 @@ def check(obs: Observations) -> list[Finding]:
     tail = metrics[-WINDOW:]
     if max(tail) != min(tail) or tail[-1] >= PERFECT:
         return []
-    return [Finding(
-        id=ID, kind=KIND, severity="warning", confidence=0.8,
-        title=f"Accuracy stayed at {tail[-1]:.4g} for the last {WINDOW} records",
-        where="the recorded metric",
-        evidence={"metric_last": tail[-1], "records": len(metrics)},
-        fix="Fix the causes listed above it.",
-    )]
+    return [
+        Finding(
+            id=ID,
+            kind=KIND,
+            severity="warning",
+            confidence=0.8,
+            title=f"Accuracy stayed at {tail[-1]:.4g} for the last {WINDOW} records",
+            where="the recorded metric",
+            evidence={"metric_last": tail[-1], "records": len(metrics)},
+            fix="Fix the causes listed above it.",
+        )
+    ]

@@ -40,16 +40,26 @@ def check(obs: Observations) -> list[Finding]:
         problems["nonfinite_labels"] = labels.nonfinite
     if x.std == 0 and obs.data.n_samples > 1:
         problems["constant_inputs"] = x.mean
-    if labels and labels.counts and sum(1 for c in labels.counts if c) == 1 and obs.data.n_samples > 1:
+    if (
+        labels
+        and labels.counts
+        and sum(1 for c in labels.counts if c) == 1
+        and obs.data.n_samples > 1
+    ):
         problems["single_label_class"] = labels.counts.index(max(labels.counts))
     if not problems:
         return []
-    return [Finding(
-        id=ID, kind=KIND, severity="error", confidence=0.95,
-        title="The data holds " + ", ".join(k.replace("_", " ") for k in problems),
-        where="the sample batch",
-        evidence=problems,
-        fix="Clean the data before training: drop or impute NaN/Inf, remove constant features, "
+    return [
+        Finding(
+            id=ID,
+            kind=KIND,
+            severity="error",
+            confidence=0.95,
+            title="The data holds " + ", ".join(k.replace("_", " ") for k in problems),
+            where="the sample batch",
+            evidence=problems,
+            fix="Clean the data before training: drop or impute NaN/Inf, remove constant features, "
             "and make sure batches hold more than one class.",
-        explains=EXPLAINS,
-    )]
+            explains=EXPLAINS,
+        )
+    ]

@@ -46,30 +46,47 @@ def check(obs: Observations) -> list[Finding]:
     findings = []
     if large:
         names = ", ".join(layer.name for layer, _ in large)
-        findings.append(Finding(
-            id=ID, kind=KIND, severity="error", confidence=0.9,
-            title=f"Weights of {names} are {max(s for _, s in large):.0f}x larger than "
-                  "1/sqrt(fan_in)",
-            where=f"initialisation of {names}",
-            evidence={f"{layer.name}.std": round(layer.std, 4) for layer, _ in large}
-            | {f"{layer.name}.expected_std": round(1 / math.sqrt(layer.fan_in), 4)
-               for layer, _ in large},
-            fix="Scale each weight matrix by its fan-in: W = np.random.randn(fan_in, fan_out) "
+        findings.append(
+            Finding(
+                id=ID,
+                kind=KIND,
+                severity="error",
+                confidence=0.9,
+                title=f"Weights of {names} are {max(s for _, s in large):.0f}x larger than "
+                "1/sqrt(fan_in)",
+                where=f"initialisation of {names}",
+                evidence={f"{layer.name}.std": round(layer.std, 4) for layer, _ in large}
+                | {
+                    f"{layer.name}.expected_std": round(1 / math.sqrt(layer.fan_in), 4)
+                    for layer, _ in large
+                },
+                fix="Scale each weight matrix by its fan-in: W = np.random.randn(fan_in, fan_out) "
                 "* np.sqrt(2 / fan_in) for ReLU (He), * np.sqrt(1 / fan_in) for sigmoid/tanh.",
-            explains=EXPLAINS,
-        ))
-    symmetric = [layer for layer in obs.init if not layer.is_last
-                 and layer.identical_units == layer.n_units and layer.n_units > 1]
+                explains=EXPLAINS,
+            )
+        )
+    symmetric = [
+        layer
+        for layer in obs.init
+        if not layer.is_last and layer.identical_units == layer.n_units and layer.n_units > 1
+    ]
     if symmetric:
         names = ", ".join(layer.name for layer in symmetric)
-        findings.append(Finding(
-            id=ID, kind=KIND, severity="error", confidence=0.9,
-            title=f"All units of {names} have identical weights, so they can never differ",
-            where=f"initialisation of {names}",
-            evidence={f"{layer.name}.identical_units": f"{layer.identical_units} of {layer.n_units}"
-                      for layer in symmetric},
-            fix="Initialise hidden weights randomly to break the symmetry: "
+        findings.append(
+            Finding(
+                id=ID,
+                kind=KIND,
+                severity="error",
+                confidence=0.9,
+                title=f"All units of {names} have identical weights, so they can never differ",
+                where=f"initialisation of {names}",
+                evidence={
+                    f"{layer.name}.identical_units": f"{layer.identical_units} of {layer.n_units}"
+                    for layer in symmetric
+                },
+                fix="Initialise hidden weights randomly to break the symmetry: "
                 "W = np.random.randn(fan_in, fan_out) * np.sqrt(2 / fan_in).",
-            explains=EXPLAINS,
-        ))
+                explains=EXPLAINS,
+            )
+        )
     return findings

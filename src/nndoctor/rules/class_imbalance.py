@@ -45,14 +45,18 @@ def check(obs: Observations) -> list[Finding]:
         return []
     preds = next((r.pred_counts for r in reversed(obs.trace) if r.pred_counts), None)
     collapsed = bool(preds) and top < len(preds) and preds[top] / sum(preds) >= COLLAPSE
-    return [Finding(
-        id=ID, kind=KIND, severity="warning" if collapsed else "info",
-        confidence=0.7 if collapsed else 0.5,
-        title=f"Class {top} is {share:.0%} of the labels" +
-              (" and the model predicts it almost everywhere" if collapsed else ""),
-        where="the labels",
-        evidence={"class": top, "label_share": round(share, 3), "label_counts": list(counts)},
-        fix="Weight the loss by inverse class frequency or resample the minority classes, and "
+    return [
+        Finding(
+            id=ID,
+            kind=KIND,
+            severity="warning" if collapsed else "info",
+            confidence=0.7 if collapsed else 0.5,
+            title=f"Class {top} is {share:.0%} of the labels"
+            + (" and the model predicts it almost everywhere" if collapsed else ""),
+            where="the labels",
+            evidence={"class": top, "label_share": round(share, 3), "label_counts": list(counts)},
+            fix="Weight the loss by inverse class frequency or resample the minority classes, and "
             "judge the model by per-class recall, not accuracy.",
-        explains=EXPLAINS if collapsed else (),
-    )]
+            explains=EXPLAINS if collapsed else (),
+        )
+    ]

@@ -48,17 +48,26 @@ def check(obs: Observations) -> list[Finding]:
     disagrees = ev.max_disagreement > DISAGREE
     if not (ignores or disagrees):
         return []
-    evidence = {"inputs_compared": ev.inputs_compared, "predict_varies": ev.predict_varies,
-                "forward_varies": ev.forward_varies,
-                "max_disagreement_with_forward": round(ev.max_disagreement, 6)}
-    return [Finding(
-        id=ID, kind=KIND, severity="error", confidence=0.95 if ignores else 0.8,
-        title="Your prediction function returns the same output for different inputs, while "
-              "the forward pass does not" if ignores else
-              "Your prediction function disagrees with the forward pass on the same input",
-        where="the prediction/evaluation function",
-        evidence=evidence,
-        fix="Compute every layer of the prediction from its own argument (no cached "
+    evidence = {
+        "inputs_compared": ev.inputs_compared,
+        "predict_varies": ev.predict_varies,
+        "forward_varies": ev.forward_varies,
+        "max_disagreement_with_forward": round(ev.max_disagreement, 6),
+    }
+    return [
+        Finding(
+            id=ID,
+            kind=KIND,
+            severity="error",
+            confidence=0.95 if ignores else 0.8,
+            title="Your prediction function returns the same output for different inputs, while "
+            "the forward pass does not"
+            if ignores
+            else "Your prediction function disagrees with the forward pass on the same input",
+            where="the prediction/evaluation function",
+            evidence=evidence,
+            fix="Compute every layer of the prediction from its own argument (no cached "
             "activations such as self.h1_out from training), and use the value it returns.",
-        explains=EXPLAINS,
-    )]
+            explains=EXPLAINS,
+        )
+    ]

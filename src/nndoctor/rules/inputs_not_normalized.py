@@ -42,32 +42,47 @@ def check(obs: Observations) -> list[Finding]:
     if obs.data is None:
         return []
     x = obs.data.inputs
-    evidence = {"mean": round(x.mean, 3), "std": round(x.std, 3), "min": x.min, "max": x.max,
-                "largest_feature_mean": round(x.feature_mean_abs_max, 3)}
+    evidence = {
+        "mean": round(x.mean, 3),
+        "std": round(x.std, 3),
+        "min": x.min,
+        "max": x.max,
+        "largest_feature_mean": round(x.feature_mean_abs_max, 3),
+    }
     if x.std > OFF_SCALE or abs(x.mean) > OFF_SCALE or x.feature_mean_abs_max > OFF_SCALE:
         scale = "255" if 100 < x.max <= 255 and x.min >= 0 else "x.std()"
-        return [Finding(
-            id=ID, kind=KIND, severity="error" if x.std > 5 * OFF_SCALE or x.max >= 100 else "warning",
-            confidence=0.8,
-            title=f"Inputs are far from unit scale: mean {x.mean:.3g}, std {x.std:.3g}, range "
-                  f"[{x.min:g}, {x.max:g}]",
-            where="the input data",
-            evidence=evidence,
-            fix=f"Normalise the inputs before training: x = x / {scale}"
-                if scale == "255" else
-                "Standardise each feature: x = (x - x.mean(axis=0)) / (x.std(axis=0) + 1e-8), "
+        return [
+            Finding(
+                id=ID,
+                kind=KIND,
+                severity="error" if x.std > 5 * OFF_SCALE or x.max >= 100 else "warning",
+                confidence=0.8,
+                title=f"Inputs are far from unit scale: mean {x.mean:.3g}, std {x.std:.3g}, range "
+                f"[{x.min:g}, {x.max:g}]",
+                where="the input data",
+                evidence=evidence,
+                fix=f"Normalise the inputs before training: x = x / {scale}"
+                if scale == "255"
+                else "Standardise each feature: x = (x - x.mean(axis=0)) / (x.std(axis=0) + 1e-8), "
                 "with the training set's mean and std.",
-            explains=EXPLAINS,
-        )]
+                explains=EXPLAINS,
+            )
+        ]
     varying = x.feature_std_min > 0
     if varying and x.feature_std_max / x.feature_std_min > SPREAD:
-        return [Finding(
-            id=ID, kind=KIND, severity="warning", confidence=0.6,
-            title=f"Input features differ in scale by {x.feature_std_max / x.feature_std_min:.0f}x",
-            where="the input data",
-            evidence=evidence | {"feature_std_min": x.feature_std_min,
-                                 "feature_std_max": x.feature_std_max},
-            fix="Standardise each feature: x = (x - x.mean(axis=0)) / (x.std(axis=0) + 1e-8).",
-            explains=EXPLAINS,
-        )]
+        return [
+            Finding(
+                id=ID,
+                kind=KIND,
+                severity="warning",
+                confidence=0.6,
+                title="Input features differ in scale by "
+                f"{x.feature_std_max / x.feature_std_min:.0f}x",
+                where="the input data",
+                evidence=evidence
+                | {"feature_std_min": x.feature_std_min, "feature_std_max": x.feature_std_max},
+                fix="Standardise each feature: x = (x - x.mean(axis=0)) / (x.std(axis=0) + 1e-8).",
+                explains=EXPLAINS,
+            )
+        ]
     return []

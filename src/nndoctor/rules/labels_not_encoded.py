@@ -32,6 +32,10 @@ from nndoctor.observations import Observations
 
 ID = "labels-not-encoded"
 KIND = "cause"
+# After the tiny-batch trial, output units whose outputs correlate above 0.5
+# across samples were trained towards one shared target: the ids broadcast.
+# One-hot training drives two units to -1 (measured: seed_000 and its fix).
+SHARED_TARGET = 0.5
 EXPLAINS = ("prediction-collapse", "loss-plateau", "accuracy-stuck")
 
 
@@ -40,38 +44,73 @@ def check(obs: Observations) -> list[Finding]:
         return []
     labels, width = obs.data.labels, obs.output.width
     expects_ids = obs.model is not None and obs.model.loss_expects == "ids"
-    evidence = {"label_shape": list(labels.shape), "label_encoding": labels.encoding,
-                "label_range": [labels.min, labels.max], "output_units": width,
-                "output_activation": obs.output.activation}
+    evidence = {
+        "label_shape": list(labels.shape),
+        "label_encoding": labels.encoding,
+        "label_range": [labels.min, labels.max],
+        "output_units": width,
+        "output_activation": obs.output.activation,
+    }
 
     def found(title: str, fix: str, confidence: float) -> list[Finding]:
-        return [Finding(id=ID, kind=KIND, severity="error", confidence=confidence, title=title,
-                        where=f"labels {tuple(labels.shape)} vs output with {width} units",
-                        evidence=evidence, fix=fix, explains=EXPLAINS)]
+        return [
+            Finding(
+                id=ID,
+                kind=KIND,
+                severity="error",
+                confidence=confidence,
+                title=title,
+                where=f"labels {tuple(labels.shape)} vs output with {width} units",
+                evidence=evidence,
+                fix=fix,
+                explains=EXPLAINS,
+            )
+        ]
 
-    if labels.encoding == "ids" and width > 1 and not expects_ids:
-        if labels.max >= width or (labels.min >= 1 and labels.max == width):
-            pass  # class-count problems below say more
-        else:
-            return found(
-                f"Labels are class ids of shape {tuple(labels.shape)} but the output has "
-                f"{width} units per sample",
-                f"One-hot encode the labels in the output's layout: Y = np.eye({width})[y] "
-                f"(samples in rows) or np.eye({width})[y].T (samples in columns); or use a "
-                "single sigmoid unit for two classes.", 0.85)
+    agreement = obs.overfit.unit_agreement if obs.overfit else None
+    count_problem = labels.max >= width or (labels.min >= 1 and labels.max == width)
+    if labels.encoding == "ids" and width > 1 and not expects_ids and not count_problem:
+        # Code that indexes by id (probs[range(m), y]) is right with ids: only
+        # the trial tells it from code that broadcasts them.
+        if agreement is not None and agreement <= SHARED_TARGET:
+            return []
+        if agreement is not None:
+            evidence["output_unit_correlation_after_trial"] = round(agreement, 3)
+        return found(
+            f"Labels are class ids of shape {tuple(labels.shape)} but the output has "
+            f"{width} units per sample"
+            + (", and training moves all units together" if agreement is not None else ""),
+            f"One-hot encode the labels in the output's layout: Y = np.eye({width})[y] "
+            f"(samples in rows) or np.eye({width})[y].T (samples in columns); or use a "
+            "single sigmoid unit for two classes.",
+            0.9 if agreement is not None else 0.5,
+        )
     if labels.encoding == "ids" and width > 1:
         if labels.min >= 1 and labels.max == width:
-            return found(f"Labels run from 1 to {width}, but output units are numbered 0 to "
-                         f"{width - 1}", "Subtract 1 from the labels: y = y - 1.", 0.9)
+            return found(
+                f"Labels run from 1 to {width}, but output units are numbered 0 to {width - 1}",
+                "Subtract 1 from the labels: y = y - 1.",
+                0.9,
+            )
         if labels.max >= width:
-            return found(f"Labels name {int(labels.max) + 1} classes but the output has only "
-                         f"{width} units", f"Give the last layer {int(labels.max) + 1} units.", 0.9)
+            return found(
+                f"Labels name {int(labels.max) + 1} classes but the output has only {width} units",
+                f"Give the last layer {int(labels.max) + 1} units.",
+                0.9,
+            )
     if labels.encoding in ("one-hot", "multi-hot") and labels.n_classes != width and width > 1:
-        return found(f"One-hot labels have {labels.n_classes} columns but the output has {width} "
-                     "units", f"Make the output {labels.n_classes} units wide, or encode the labels "
-                     f"with {width} classes.", 0.9)
+        return found(
+            f"One-hot labels have {labels.n_classes} columns but the output has {width} units",
+            f"Make the output {labels.n_classes} units wide, or encode the labels "
+            f"with {width} classes.",
+            0.9,
+        )
     if width == 1 and obs.output.activation != "linear" and (labels.min < 0 or labels.max > 1):
-        return found(f"A sigmoid output lies in [0, 1] but the labels range from {labels.min:g} "
-                     f"to {labels.max:g}", "Map the labels to 0 and 1 for a binary output, or use "
-                     "one unit per class with softmax for more classes.", 0.9)
+        return found(
+            f"A sigmoid output lies in [0, 1] but the labels range from {labels.min:g} "
+            f"to {labels.max:g}",
+            "Map the labels to 0 and 1 for a binary output, or use "
+            "one unit per class with softmax for more classes.",
+            0.9,
+        )
     return []

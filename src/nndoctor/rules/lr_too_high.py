@@ -40,43 +40,87 @@ STALLED = 0.5  # or stays above half its start while predictions collapse
 EXPLAINS = ("nan-loss", "loss-plateau", "prediction-collapse", "dead-relu", "exploding-gradient")
 
 
+RELAPSE = 3.0  # the last quarter sits 3x above the best loss reached: it learned, then lost it
+
+
 def check(obs: Observations) -> list[Finding]:
+    losses = [r.loss for r in obs.trace if r.loss is not None]
     ratios = weight_ratios(obs) or trace_ratios(obs)
     if not ratios or median(ratios) <= TOO_HIGH:
-        return []
+        return _relapse(losses)
     ratio = median(ratios)
-    losses = [r.loss for r in obs.trace if r.loss is not None]
     finite = [v for v in losses if math.isfinite(v)]
     diverged = bool(finite) and (
-        len(finite) < len(losses) or (len(finite) >= 5 and finite[-1] > DIVERGED * finite[0]))
+        len(finite) < len(losses) or (len(finite) >= 5 and finite[-1] > DIVERGED * finite[0])
+    )
     trial = obs.overfit
     trial_diverged = trial is not None and not trial.after <= DIVERGED * trial.before
     collapsed = collapsed_class(obs) is not None and (
-        not finite or finite[-1] > STALLED * finite[0] or _stalled(finite))
+        not finite or finite[-1] > STALLED * finite[0] or _stalled(finite)
+    )
     if not (diverged or trial_diverged or collapsed):
         return []
-    evidence: dict[str, object] = {"update_ratio_median": float(f"{ratio:.3g}"),
-                                   "expected_around": 1e-3}
+    evidence: dict[str, object] = {
+        "update_ratio_median": float(f"{ratio:.3g}"),
+        "expected_around": 1e-3,
+    }
     if finite:
         evidence["loss_first"], evidence["loss_last"] = finite[0], losses[-1]
     if collapsed:
         evidence["predictions"] = "collapsed onto one class"
     if trial:
         evidence["tiny_batch_trial"] = f"loss {trial.before:.4g} -> {trial.after:.4g}"
-    return [Finding(
-        id=ID, kind=KIND, severity="error", confidence=0.85 if diverged or trial_diverged else 0.7,
-        title=f"Each update changes the weights by {ratio:.2g} of their size (about 1e-3 is "
-              "typical) and training " + ("diverges" if diverged or trial_diverged else
-                                          "collapses onto one class"),
-        where="the learning rate of your update",
-        evidence=evidence,
-        fix=f"Lower the learning rate about {max(10, round(ratio / 1e-3, -1)):.0e}x, then tune "
+    return [
+        Finding(
+            id=ID,
+            kind=KIND,
+            severity="error",
+            confidence=0.85 if diverged or trial_diverged else 0.7,
+            title=f"Each update changes the weights by {ratio:.2g} of their size (about 1e-3 is "
+            "typical) and training "
+            + ("diverges" if diverged or trial_diverged else "collapses onto one class"),
+            where="the learning rate of your update",
+            evidence=evidence,
+            fix=f"Lower the learning rate about {max(10, round(ratio / 1e-3, -1)):.0e}x, then tune "
             "by factors of 3 to 10.",
-        explains=EXPLAINS,
-    )]
+            explains=EXPLAINS,
+        )
+    ]
 
 
 def _stalled(losses: list[float]) -> bool:
     """The last quarter of the run no longer moves (relative spread under 1e-3)."""
-    tail = losses[-max(5, len(losses) // 4):]
+    tail = losses[-max(5, len(losses) // 4) :]
     return len(losses) >= 10 and (max(tail) - min(tail)) <= 1e-3 * abs(sum(tail) / len(tail))
+
+
+def _relapse(losses: list[float]) -> list[Finding]:
+    """The loss fell, then jumped back up and stayed there (whatever the ratio measured)."""
+    finite = [v for v in losses if math.isfinite(v)]
+    if len(finite) < 20:
+        return []
+    tail = sorted(finite[-len(finite) // 4 :])
+    level, best = tail[len(tail) // 2], min(finite)
+    if not (level > RELAPSE * best and level > STALLED * finite[0]):
+        return []
+    at = finite.index(best)
+    return [
+        Finding(
+            id=ID,
+            kind=KIND,
+            severity="warning",
+            confidence=0.6,
+            title=f"The loss fell to {best:.3g}, then jumped back to {level:.3g} and stayed: "
+            "steps too large",
+            where="the learning rate of your update",
+            evidence={
+                "loss_first": finite[0],
+                "loss_best": best,
+                "best_at_record": at,
+                "loss_last_quarter_median": level,
+            },
+            fix="Lower the learning rate about 10x (and check the gradient is a batch mean, "
+            "not a sum, so the step does not grow with the batch size).",
+            explains=("loss-plateau", "prediction-collapse"),
+        )
+    ]

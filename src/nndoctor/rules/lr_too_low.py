@@ -48,19 +48,28 @@ def check(obs: Observations) -> list[Finding]:
         return []
     trial = obs.overfit
     stuck = trial is not None and trial.after > NO_PROGRESS * trial.before
-    evidence: dict[str, object] = {"update_ratio_median": float(f"{ratio:.3g}"),
-                                   "expected_around": 1e-3, "threshold": TOO_LOW}
+    evidence: dict[str, object] = {
+        "update_ratio_median": float(f"{ratio:.3g}"),
+        "expected_around": 1e-3,
+        "threshold": TOO_LOW,
+    }
     if trial:
-        evidence["tiny_batch_trial"] = (f"{trial.steps} steps on {trial.examples} examples: "
-                                        f"loss {trial.before:.4g} -> {trial.after:.4g}")
-    return [Finding(
-        id=ID, kind=KIND, severity="error" if stuck or trial is None else "warning",
-        confidence=0.85 if stuck else 0.6,
-        title=f"Each update changes the weights by only {ratio:.1e} of their size "
-              "(about 1e-3 is typical)",
-        where="the learning rate of your update",
-        evidence=evidence,
-        fix=f"Raise the learning rate about {max(10, round(1e-3 / ratio, -1)):.0e}x, then tune "
+        evidence["tiny_batch_trial"] = (
+            f"{trial.steps} steps on {trial.examples} examples: "
+            f"loss {trial.before:.4g} -> {trial.after:.4g}"
+        )
+    return [
+        Finding(
+            id=ID,
+            kind=KIND,
+            severity="error" if stuck or trial is None else "warning",
+            confidence=0.85 if stuck else 0.6,
+            title=f"Each update changes the weights by only {ratio:.1e} of their size "
+            "(about 1e-3 is typical)",
+            where="the learning rate of your update",
+            evidence=evidence,
+            fix=f"Raise the learning rate about {max(10, round(1e-3 / ratio, -1)):.0e}x, then tune "
             "by factors of 3 to 10 while watching the loss.",
-        explains=EXPLAINS,
-    )]
+            explains=EXPLAINS,
+        )
+    ]

@@ -40,12 +40,18 @@ def check(obs: Observations) -> list[Finding]:
         evidence["nonfinite_steps"] = len(bad)
     if output_bad:
         evidence["nonfinite_outputs_on_sample"] = output_bad
-    return [Finding(
-        id=ID, kind=KIND, severity="error", confidence=1.0,
-        title=f"The loss became NaN/Inf at step {bad[0]}" if bad else
-              "The network outputs NaN/Inf on the sample batch",
-        where="the training loss" if bad else "the network output",
-        evidence=evidence,
-        fix="Lower the learning rate, clip the arguments of log/exp in the loss, and check the "
+    return [
+        Finding(
+            id=ID,
+            kind=KIND,
+            severity="error",
+            confidence=1.0,
+            title=f"The loss became NaN/Inf at step {bad[0]}"
+            if bad
+            else "The network outputs NaN/Inf on the sample batch",
+            where="the training loss" if bad else "the network output",
+            evidence=evidence,
+            fix="Lower the learning rate, clip the arguments of log/exp in the loss, and check the "
             "data for NaN.",
-    )]
+        )
+    ]

@@ -43,49 +43,72 @@ def check(obs: Observations) -> list[Finding]:
     keys = _key_evidence(obs)
     update = obs.update
     if update and update.step_raised:
-        findings.append(Finding(
-            id=ID, kind=KIND, severity="error", confidence=0.9,
-            title="Your training step fails, so the weights are not updated",
-            where="the step function",
-            evidence={"raised": update.step_raised, **keys},
-            fix="Make the update read the gradients under the keys your backward pass writes "
+        findings.append(
+            Finding(
+                id=ID,
+                kind=KIND,
+                severity="error",
+                confidence=0.9,
+                title="Your training step fails, so the weights are not updated",
+                where="the step function",
+                evidence={"raised": update.step_raised, **keys},
+                fix="Make the update read the gradients under the keys your backward pass writes "
                 "them (see the key evidence), and run it once by hand.",
-            explains=EXPLAINS,
-        ))
+                explains=EXPLAINS,
+            )
+        )
     elif update and not update.changed:
-        findings.append(Finding(
-            id=ID, kind=KIND, severity="error", confidence=0.95,
-            title=f"One training step changed none of the {len(update.unchanged)} weight arrays",
-            where="the update in your training step",
-            evidence={"unchanged": list(update.unchanged), **keys},
-            fix="Check that the update loop runs over every layer (print the indices it visits) "
+        findings.append(
+            Finding(
+                id=ID,
+                kind=KIND,
+                severity="error",
+                confidence=0.95,
+                title="One training step changed none of the "
+                f"{len(update.unchanged)} weight arrays",
+                where="the update in your training step",
+                evidence={"unchanged": list(update.unchanged), **keys},
+                fix="Check that the update loop runs over every layer (print the indices it "
+                "visits) "
                 "and writes into the arrays the forward pass reads, with the gradient keys "
                 "your backward pass produces.",
-            explains=EXPLAINS,
-        ))
+                explains=EXPLAINS,
+            )
+        )
     elif update and update.unchanged:
         moving = {g.name for g in update.grad_norms if g.value > 0}
         frozen = [name for name in update.unchanged if name in moving]
         if frozen:
-            findings.append(Finding(
-                id=ID, kind=KIND, severity="error", confidence=0.85,
-                title=f"The step never updates {', '.join(frozen)} although their gradients are non-zero",
-                where=f"parameters {', '.join(frozen)}",
-                evidence={"unchanged": frozen, "changed": list(update.changed), **keys},
-                fix=f"Add {', '.join(frozen)} to the update.",
-                explains=EXPLAINS,
-            ))
+            findings.append(
+                Finding(
+                    id=ID,
+                    kind=KIND,
+                    severity="error",
+                    confidence=0.85,
+                    title=f"The step never updates {', '.join(frozen)} although their "
+                    "gradients are non-zero",
+                    where=f"parameters {', '.join(frozen)}",
+                    evidence={"unchanged": frozen, "changed": list(update.changed), **keys},
+                    fix=f"Add {', '.join(frozen)} to the update.",
+                    explains=EXPLAINS,
+                )
+            )
     records = [r.params_changed for r in obs.trace if r.params_changed is not None]
     if len(records) >= MIN_RECORDS and not any(records) and not findings:
-        findings.append(Finding(
-            id=ID, kind=KIND, severity="error", confidence=0.95,
-            title=f"The weights did not change in any of {len(records) + 1} recorded steps",
-            where="the update in your training loop",
-            evidence={"recorded_steps": len(records) + 1, "changed_steps": 0, **keys},
-            fix="Check that the update loop runs over every layer and writes into the arrays "
+        findings.append(
+            Finding(
+                id=ID,
+                kind=KIND,
+                severity="error",
+                confidence=0.95,
+                title=f"The weights did not change in any of {len(records) + 1} recorded steps",
+                where="the update in your training loop",
+                evidence={"recorded_steps": len(records) + 1, "changed_steps": 0, **keys},
+                fix="Check that the update loop runs over every layer and writes into the arrays "
                 "the forward pass reads.",
-            explains=EXPLAINS,
-        ))
+                explains=EXPLAINS,
+            )
+        )
     return findings
 
 

@@ -38,10 +38,15 @@ def check(obs: Observations) -> list[Finding]:
     evidence: dict[str, object] = {"class": top, "prediction_share": round(share, 3)}
     if label_share is not None:
         evidence["label_share"] = round(label_share, 3)
-    return [Finding(
-        id=ID, kind=KIND, severity="error", confidence=0.9,
-        title=f"The model predicts class {top} for {share:.0%} of inputs",
-        where="predictions of the last recorded steps",
-        evidence=evidence,
-        fix="Fix the causes listed above it.",
-    )]
+    return [
+        Finding(
+            id=ID,
+            kind=KIND,
+            severity="error",
+            confidence=0.9,
+            title=f"The model predicts class {top} for {share:.0%} of inputs",
+            where="predictions of the last recorded steps",
+            evidence=evidence,
+            fix="Fix the causes listed above it.",
+        )
+    ]

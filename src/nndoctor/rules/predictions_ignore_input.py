@@ -34,10 +34,16 @@ def check(obs: Observations) -> list[Finding]:
     ev = obs.evaluation
     if ev is None or ev.predict_varies:
         return []
-    return [Finding(
-        id=ID, kind=KIND, severity="error", confidence=0.95,
-        title=f"Prediction is identical for {ev.inputs_compared} different inputs",
-        where="the prediction/evaluation function",
-        evidence={"inputs_compared": ev.inputs_compared, "forward_varies": ev.forward_varies},
-        fix="See the cause listed above; if none, check the forward pass for a collapsed layer.",
-    )]
+    return [
+        Finding(
+            id=ID,
+            kind=KIND,
+            severity="error",
+            confidence=0.95,
+            title=f"Prediction is identical for {ev.inputs_compared} different inputs",
+            where="the prediction/evaluation function",
+            evidence={"inputs_compared": ev.inputs_compared, "forward_varies": ev.forward_varies},
+            fix="See the cause listed above; if none, check the forward pass for a "
+            "collapsed layer.",
+        )
+    ]

@@ -59,17 +59,25 @@ def check(obs: Observations) -> list[Finding]:
     if losses:
         evidence["loss_first"], evidence["loss_last"] = round(losses[0], 6), round(losses[-1], 6)
     if helped and trial:
-        evidence["tiny_batch_trial"] = (f"{trial.steps} steps of your step on {trial.examples} "
-                                        f"examples: loss {trial.before:.4g} -> {trial.after:.4g}")
-    return [Finding(
-        id=ID, kind=KIND, severity="error", confidence=0.85 if falling and helped else 0.7,
-        title=f"Training made only {steps} update{'s' if steps != 1 else ''} and stopped while "
-              "the loss was still falling" if falling else
-              f"Training made only {steps} update{'s' if steps != 1 else ''}; more steps of the "
-              "same update fit the data",
-        where="the training loop",
-        evidence=evidence,
-        fix="Run many more updates: loop over epochs (hundreds of steps at least) until the "
+        evidence["tiny_batch_trial"] = (
+            f"{trial.steps} steps of your step on {trial.examples} "
+            f"examples: loss {trial.before:.4g} -> {trial.after:.4g}"
+        )
+    return [
+        Finding(
+            id=ID,
+            kind=KIND,
+            severity="error",
+            confidence=0.85 if falling and helped else 0.7,
+            title=f"Training made only {steps} update{'s' if steps != 1 else ''} and stopped while "
+            "the loss was still falling"
+            if falling
+            else f"Training made only {steps} update{'s' if steps != 1 else ''}; more steps of the "
+            "same update fit the data",
+            where="the training loop",
+            evidence=evidence,
+            fix="Run many more updates: loop over epochs (hundreds of steps at least) until the "
             "loss levels off, e.g. for epoch in range(200): params = fit(X, y, params).",
-        explains=EXPLAINS,
-    )]
+            explains=EXPLAINS,
+        )
+    ]

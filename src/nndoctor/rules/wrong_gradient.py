@@ -47,20 +47,27 @@ def check(obs: Observations) -> list[Finding]:
     findings = []
     if obs.mutation and obs.mutation.mutated:
         names = ", ".join(obs.mutation.mutated)
-        findings.append(Finding(
-            id=ID, kind=KIND, severity="error", confidence=0.9,
-            title="Computing the gradients changes the weights",
-            where=f"parameters {names}",
-            evidence={"mutated_by_gradient_call": list(obs.mutation.mutated)},
-            fix="Do not write into parameter arrays in the gradient code: work on a copy, "
+        findings.append(
+            Finding(
+                id=ID,
+                kind=KIND,
+                severity="error",
+                confidence=0.9,
+                title="Computing the gradients changes the weights",
+                where=f"parameters {names}",
+                evidence={"mutated_by_gradient_call": list(obs.mutation.mutated)},
+                fix="Do not write into parameter arrays in the gradient code: work on a copy, "
                 "e.g. reg = theta.copy(); reg[:, 0] = 0; grad += (lmbda / m) * reg",
-            explains=EXPLAINS,
-        ))
+                explains=EXPLAINS,
+            )
+        )
     if obs.gradcheck and obs.gradcheck.params:
         found = _from_gradcheck(obs.gradcheck)
         if obs.output is not None and obs.output.saturated:
-            note = ("your output is saturated at your weights, so the check ran with each "
-                    "weight matrix rescaled to std 1/sqrt(fan_in)")
+            note = (
+                "your output is saturated at your weights, so the check ran with each "
+                "weight matrix rescaled to std 1/sqrt(fan_in)"
+            )
             found = [replace(f, evidence={**f.evidence, "note": note}) for f in found]
         findings.extend(found)
     return findings
@@ -76,49 +83,75 @@ def _from_gradcheck(gc: GradCheck) -> list[Finding]:
         if any(abs(scale / c - 1) < SAME_SCALE for c in conventions):
             wrong = []  # the batch sum where the loss is the mean (or the reverse): lr absorbs it
         else:
-            return [Finding(
-                id=ID, kind=KIND, severity="error", confidence=0.9,
-                title=f"Every gradient is {scale:.3g}x the true gradient of your loss",
-                where="all parameters",
-                evidence={"scale": round(scale, 6), "batch_size": gc.batch_size,
-                          **{f"{p.name}.rel_error": round(p.rel_error, 4) for p in gc.params}},
-                fix="Look for a constant factor in the backward pass that the loss does not "
+            return [
+                Finding(
+                    id=ID,
+                    kind=KIND,
+                    severity="error",
+                    confidence=0.9,
+                    title=f"Every gradient is {scale:.3g}x the true gradient of your loss",
+                    where="all parameters",
+                    evidence={
+                        "scale": round(scale, 6),
+                        "batch_size": gc.batch_size,
+                        **{f"{p.name}.rel_error": round(p.rel_error, 4) for p in gc.params},
+                    },
+                    fix="Look for a constant factor in the backward pass that the loss does not "
                     "have (e.g. a (1/2) where 1/m belongs): the gradient must be the derivative "
                     "of exactly the loss you minimise.",
-                explains=EXPLAINS,
-            )]
+                    explains=EXPLAINS,
+                )
+            ]
     if wrong:
         names = [p.name for p in wrong]
         correct = [p.name for p in gc.params if p.rel_error <= WRONG]
-        hint = ("The last layer's gradients are right and the ones below are wrong, so the "
-                "error enters where the gradient passes back through a hidden activation: "
-                "check its derivative (ReLU: dA[Z <= 0] = 0 using the forward pre-activation Z, "
-                "not the gradient; sigmoid: s * (1 - s) of the forward value)."
-                if correct and gc.params[-1].name in correct else
-                "Derive the backward pass of these arrays again and compare term by term "
-                "with the forward pass.")
-        evidence = {f"{p.name}.rel_error": (round(p.rel_error, 4) if math.isfinite(p.rel_error)
-                                            else "shape mismatch") for p in gc.params}
+        hint = (
+            "The last layer's gradients are right and the ones below are wrong, so the "
+            "error enters where the gradient passes back through a hidden activation: "
+            "check its derivative (ReLU: dA[Z <= 0] = 0 using the forward pre-activation Z, "
+            "not the gradient; sigmoid: s * (1 - s) of the forward value)."
+            if correct and gc.params[-1].name in correct
+            else "Derive the backward pass of these arrays again and compare term by term "
+            "with the forward pass."
+        )
+        evidence = {
+            f"{p.name}.rel_error": (
+                round(p.rel_error, 4) if math.isfinite(p.rel_error) else "shape mismatch"
+            )
+            for p in gc.params
+        }
         worst = wrong[0].worst[0] if wrong[0].worst else None
         if worst:
-            evidence["worst_entry"] = (f"{wrong[0].name}{list(worst.index)}: yours "
-                                       f"{worst.analytic:.4g}, finite differences {worst.numeric:.4g}")
-        findings.append(Finding(
-            id=ID, kind=KIND, severity="error", confidence=0.95,
-            title=f"Your gradients disagree with finite differences for {', '.join(names)}",
-            where=f"gradients of {', '.join(names)}",
-            evidence={**evidence, "threshold": WRONG, "correct": correct},
-            fix=hint,
-            explains=EXPLAINS,
-        ))
+            evidence["worst_entry"] = (
+                f"{wrong[0].name}{list(worst.index)}: yours "
+                f"{worst.analytic:.4g}, finite differences {worst.numeric:.4g}"
+            )
+        findings.append(
+            Finding(
+                id=ID,
+                kind=KIND,
+                severity="error",
+                confidence=0.95,
+                title=f"Your gradients disagree with finite differences for {', '.join(names)}",
+                where=f"gradients of {', '.join(names)}",
+                evidence={**evidence, "threshold": WRONG, "correct": correct},
+                fix=hint,
+                explains=EXPLAINS,
+            )
+        )
     if flat:
-        findings.append(Finding(
-            id=ID, kind=KIND, severity="info", confidence=0.3,
-            title=f"Gradient check inconclusive for {', '.join(p.name for p in flat)}: "
-                  "units are saturated or dead",
-            where=f"gradients of {', '.join(p.name for p in flat)}",
-            evidence={f"{p.name}.flat_fraction": round(p.flat_fraction, 2) for p in flat},
-            fix="Rerun the check on a batch where the units are active (e.g. right after "
+        findings.append(
+            Finding(
+                id=ID,
+                kind=KIND,
+                severity="info",
+                confidence=0.3,
+                title=f"Gradient check inconclusive for {', '.join(p.name for p in flat)}: "
+                "units are saturated or dead",
+                where=f"gradients of {', '.join(p.name for p in flat)}",
+                evidence={f"{p.name}.flat_fraction": round(p.flat_fraction, 2) for p in flat},
+                fix="Rerun the check on a batch where the units are active (e.g. right after "
                 "initialisation) to judge the backward pass.",
-        ))
+            )
+        )
     return findings
