@@ -141,6 +141,7 @@ class EvalCheck:
     inputs_compared: int
     predict_varies: bool
     forward_varies: bool
+    forward_checked: bool
     max_disagreement: float  # largest |predict(x) - forward(x)| on the same inputs
 
 

@@ -505,6 +505,7 @@ def eval_check(
         inputs_compared=2 * half,
         predict_varies=not np.array_equal(pa, pb),
         forward_varies=forward_varies,
+        forward_checked=forward is not None,
         max_disagreement=disagreement,
     )
 

@@ -2,7 +2,8 @@
 
 ## What it does
 Looks at the recorded metric (accuracy) of the last steps: identical values
-over at least five records, below perfect.
+over at least five records, below perfect, and no better than at the start
+(a run that climbed and then levelled off has converged, not stuck).
 
 ## Why is this bad?
 Accuracy frozen at one value means the predictions do not change: the
@@ -29,6 +30,7 @@ ID = "accuracy-stuck"
 KIND = "symptom"
 WINDOW = 5
 PERFECT = 0.99  # a run that reached ~100% and stays there is done, not stuck
+GAIN = 0.05  # frozen at most 5 points above where it started: it never really improved
 
 
 def check(obs: Observations) -> list[Finding]:
@@ -36,7 +38,7 @@ def check(obs: Observations) -> list[Finding]:
     if len(metrics) < 2 * WINDOW:
         return []
     tail = metrics[-WINDOW:]
-    if max(tail) != min(tail) or tail[-1] >= PERFECT:
+    if max(tail) != min(tail) or tail[-1] >= PERFECT or tail[-1] > metrics[0] + GAIN:
         return []
     return [
         Finding(

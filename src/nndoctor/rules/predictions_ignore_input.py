@@ -32,7 +32,9 @@ KIND = "symptom"
 
 def check(obs: Observations) -> list[Finding]:
     ev = obs.evaluation
-    if ev is None or ev.predict_varies:
+    # A model whose forward pass gives every input the same output (zero
+    # initialisation before training) rightly predicts the same for all.
+    if ev is None or ev.predict_varies or (ev.forward_checked and not ev.forward_varies):
         return []
     return [
         Finding(
