@@ -259,7 +259,7 @@ def test_nan_in_inputs_found_without_raising():
 def test_majority_class_collapse_found():
     y = np.eye(2)[(np.arange(300) < 15).astype(int)]  # class 0: 95%
     monitor = nnd.Monitor()
-    for i in range(20):
+    for _i in range(20):
         monitor.record(0.2, output=np.tile([0.9, 0.1], (300, 1)), y=y)
     report = monitor.report(show=False)
     assert "class-imbalance" in problems(report)
@@ -270,7 +270,7 @@ def test_majority_class_collapse_found():
 
 def test_prediction_collapse_found():
     monitor = nnd.Monitor()
-    for i in range(30):
+    for _i in range(30):
         monitor.record(2.3, output=np.tile(np.eye(10)[3], (64, 1)), y=Y[:64])
     ids = problems(monitor.report(show=False))
     assert "prediction-collapse" in ids and "loss-plateau" in ids
