@@ -13,6 +13,7 @@ from typing import Any
 from rich.console import Console, Group
 from rich.padding import Padding
 from rich.rule import Rule
+from rich.table import Table
 from rich.text import Text
 
 from nndoctor.findings import Finding
@@ -58,35 +59,29 @@ def _finding(number: int, finding: Finding) -> Padding:
     title.append(f"{finding.severity.upper()} ", style=STYLE[finding.severity])
     title.append(f"{finding.id}", style="bold")
     title.append(f" ({finding.kind}, confidence {finding.confidence:.2f})", style="dim")
-    lines = [title, Text("   " + finding.title)]
+    # Two columns, so that a long fix wraps under itself, not under the labels.
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(style="dim", no_wrap=True)
+    grid.add_column(ratio=1)
     where = finding.where
     if finding.location is not None:
         where += f" at {finding.location.file}:{finding.location.line}"
-    lines.append(_field("where", where))
+    grid.add_row("where", Text(where))
     items = list(finding.evidence.items())
     for key, value in items[:MAX_EVIDENCE]:
-        lines.append(_field("  " + key, _value(value)))
+        grid.add_row(f"  {key}", Text(_value(value)))
     if len(items) > MAX_EVIDENCE:
-        lines.append(_field("", f"... {len(items) - MAX_EVIDENCE} more in report.json"))
-    lines.append(_field("fix", finding.fix))
+        grid.add_row("", Text(f"... {len(items) - MAX_EVIDENCE} more in report.json"))
+    grid.add_row("fix", Text(finding.fix))
     if finding.explains:
-        lines.append(_field("explains", ", ".join(finding.explains)))
+        grid.add_row("explains", Text(", ".join(finding.explains)))
     if finding.validated is not None and finding.trial is not None:
         t = finding.trial
         verdict = "fix verified" if finding.validated else "fix tried, did not help"
-        lines.append(
-            _field(
-                "trial", f"{verdict}: {t.metric} {t.before:.4g} -> {t.after:.4g} in {t.steps} steps"
-            )
-        )
-    return Padding(Group(*lines), (0, 0, 1, 0))
-
-
-def _field(name: str, value: str) -> Text:
-    text = Text("   ")
-    text.append(f"{name}: " if name else "", style="dim")
-    text.append(value)
-    return text
+        grid.add_row("trial", Text(f"{verdict}: {t.metric} {t.before:.4g} -> {t.after:.4g} "
+                                   f"in {t.steps} steps"))
+    body = Group(Text(finding.title, style="bold"), grid)
+    return Padding(Group(title, Padding(body, (0, 0, 0, 3))), (0, 0, 1, 0))
 
 
 def _value(value: Any) -> str:
