@@ -136,11 +136,22 @@ def _run(ns: argparse.Namespace) -> int:
     if ns.max_seconds is not None and ns.max_seconds <= 0:
         return _error("--max-seconds must be positive")
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    out = ns.out or Path("nndoctor-runs") / f"{script.stem}-{stamp}"
-    session = _session.Session(
-        "numpy", out, ns.max_steps, ns.max_seconds, experiments=not ns.no_experiments
-    )
-    exit_code = _execute(script, ns.script_args, session)
+    # Absolute now: the script may chdir, and the report must land beside its trace.
+    out = (ns.out or Path("nndoctor-runs") / f"{script.stem}-{stamp}").resolve()
+    ns.json = ns.json.resolve() if ns.json else None
+    ns.html = ns.html.resolve() if ns.html else None
+    if out.exists() and not out.is_dir():
+        return _error(f"--out {out} is a file; give a folder for the run (it is created).")
+    try:
+        session = _session.Session(
+            "numpy", out, ns.max_steps, ns.max_seconds, experiments=not ns.no_experiments
+        )
+    except OSError as error:
+        return _error(f"cannot create the run folder {out}: {error.strerror}. Use another --out.")
+    from nndoctor.probes.imports import instrument
+
+    with instrument(session):
+        exit_code = _execute(script, ns.script_args, session)
     from nndoctor.observations import RunInfo
 
     session.emit(
@@ -205,6 +216,8 @@ def _execute(script: Path, script_args: list[str], session: _session.Session) ->
             and Path(frame.tb_frame.f_code.co_filename).resolve() != script.resolve()
         ):
             frame = frame.tb_next
+        if frame is None and isinstance(value, SyntaxError):
+            tb = None  # the script did not compile: its file and line are in the message
         traceback.print_exception(kind, value, frame or tb)
         return 1
     finally:
@@ -239,10 +252,12 @@ def _publish(
 
 
 def _html(report: Any) -> str:
-    return (
-        "<!doctype html><meta charset='utf-8'><title>nndoctor report</title>"
-        f"<body>{report._repr_html_()}</body>\n"
-    )
+    from nndoctor.report.html import fallback, render
+
+    try:
+        return render(report)
+    except Exception as error:  # noqa: BLE001 - the diagnosis was made; never lose it to the page
+        return fallback(report, error)
 
 
 def _report(ns: argparse.Namespace) -> int:
@@ -285,8 +300,14 @@ def _explain(ns: argparse.Namespace) -> int:
 
     rules = by_id()
     rule = rules.get(ns.id)
+    if ns.id == "internal-error":
+        from nndoctor.findings import internal_error
+
+        print(f"internal-error (symptom)\n\n{(internal_error.__doc__ or '').strip()}")
+        return 0
     if rule is None:
-        return _error(f"unknown id {ns.id!r}. Known ids: {', '.join(sorted(rules))}")
+        known = ", ".join(sorted([*rules, "internal-error"]))
+        return _error(f"unknown id {ns.id!r}. Known ids: {known}")
     print(f"{rule.ID} ({rule.KIND})\n")
     print((rule.__doc__ or "").strip())
     return 0

@@ -58,7 +58,13 @@ class Finding:
 
 
 def internal_error(where: str, error: BaseException | str) -> Finding:
-    """The finding that stands in for a part of nndoctor that failed."""
+    """A part of nndoctor failed; the user's training went on.
+
+    nndoctor's own code (a hook, a probe, a rule) raised an error. It was
+    caught, the training continued untouched, and this finding stands in for
+    the part of the diagnosis that is missing. Its evidence holds the error
+    text. Nothing to change in your code; please report it with that text.
+    """
     text = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
     return Finding(
         id="internal-error",

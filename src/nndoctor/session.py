@@ -49,7 +49,8 @@ class Session:
         self._last_flush = 0.0
         if out_dir is not None:
             out_dir.mkdir(parents=True, exist_ok=True)
-            self._file = (out_dir / "trace.jsonl").open("a", encoding="utf-8")
+            # A new run starts a new trace: appending would mix two runs in one report.
+            self._file = (out_dir / "trace.jsonl").open("w", encoding="utf-8")
 
     def emit(self, event: Any) -> None:
         self.events.append(event)
@@ -107,6 +108,6 @@ def read_trace(path: Path) -> tuple[list[Any], int]:
                 continue
             try:
                 events.append(from_json(json.loads(line)))
-            except (ValueError, TypeError, KeyError):
+            except (ValueError, TypeError, KeyError, AttributeError):
                 skipped += 1
     return events, skipped

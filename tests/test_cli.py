@@ -1,0 +1,648 @@
+"""The command line as a user meets it: `nndoctor run | report | rules | explain`.
+
+Every test runs nndoctor in a subprocess (DESIGN.md, "Contracts": CLI and Run
+folder). The training scripts are tiny NumPy loops in tests/scripts/.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, nndoctor, validate
+
+import nndoctor as nndoctor_package
+
+SCRIPTS = Path(__file__).resolve().parent / "scripts"
+HEALTHY = SCRIPTS / "healthy.py"  # loss 2.0 * 0.97**i for 200 steps; prints its argv
+FLAT = SCRIPTS / "flat.py"  # loss exactly 1.5 for 30 steps: a loss-plateau error
+RAISES = SCRIPTS / "raises.py"  # 5 steps, then ValueError in the script's own function
+EXITS = SCRIPTS / "exits.py"  # flat loss for 30 steps, then sys.exit(argv[1])
+INTERRUPTS = SCRIPTS / "interrupts.py"  # 5 steps, then KeyboardInterrupt
+LOOP = SCRIPTS / "loop.py"  # argv[1] steps, or forever without an argument
+STUCK = SCRIPTS / "stuck_handmade.py"  # nnd.check + Monitor; gradient key is an HTML tag
+HTML_KEY = "<script>alert(1)</script>"
+TAXONOMY = ROOT.parent / "shared" / "TAXONOMY.md"
+DOC_SECTIONS = ("## What it does", "## Why is this bad?", "## Example", "## Use instead")
+ANSI = "\x1b["
+COLOR_SGR = re.compile(r"\x1b\[[0-9;]*(?:3[0-9]|9[0-7]|4[0-9]|10[0-7])(?:;[0-9;]*)?m")
+WAIT = 10.0  # seconds a background run may take to reach a state; never reached normally
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def flat_text(text: str) -> str:
+    """Text with all whitespace runs as one space: the terminal report wraps lines."""
+    return " ".join(text.split())
+
+
+def printed(summary: str, stdout: str) -> bool:
+    return flat_text(summary) in flat_text(stdout)
+
+
+def script_argv(stdout: str) -> list[str]:
+    """What tests/scripts/healthy.py printed as its own sys.argv[1:]."""
+    lines = [line for line in stdout.splitlines() if line.startswith("script argv: ")]
+    assert len(lines) == 1, stdout
+    return json.loads(lines[0].removeprefix("script argv: "))
+
+
+def read_report(folder: Path) -> dict:
+    return validate(json.loads((folder / "report.json").read_text(encoding="utf-8")))
+
+
+def trace_events(folder: Path) -> list[dict]:
+    return [
+        json.loads(line)
+        for line in (folder / "trace.jsonl").read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+
+
+def step_lines(trace: Path) -> int:
+    if not trace.is_file():
+        return 0
+    return sum('"StepRecord"' in line for line in trace.read_text(encoding="utf-8").splitlines())
+
+
+def finding_ids(report: dict) -> list[str]:
+    return [f["id"] for f in report["findings"]]
+
+
+def start(*args: str, cwd: Path) -> subprocess.Popen:
+    """nndoctor in the background, as from a terminal (for signals)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "nndoctor", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=cwd,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+
+
+def wait_for_steps(trace: Path, count: int, process: subprocess.Popen) -> int:
+    """Wait until trace.jsonl holds `count` step lines (it is flushed at least every second)."""
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        seen = step_lines(trace)
+        if seen >= count:
+            return seen
+        assert process.poll() is None, process.communicate()
+        time.sleep(0.02)
+    raise AssertionError(f"{trace} did not reach {count} step lines in {WAIT} s")
+
+
+@pytest.fixture
+def background():
+    """Background processes started by a test; killed if the test failed before they ended."""
+    processes: list[subprocess.Popen] = []
+    yield processes
+    for process in processes:
+        if process.poll() is None:
+            process.kill()
+        process.communicate()
+
+
+def taxonomy_ids() -> set[str]:
+    text = TAXONOMY.read_text(encoding="utf-8")
+    return {m.group(1) for m in re.finditer(r"^\| `([a-z0-9-]+)`", text, re.MULTILINE)}
+
+
+def listed_rule_ids() -> list[str]:
+    result = nndoctor("rules")
+    assert result.returncode == 0, result.stderr
+    return [line.split()[0] for line in result.stdout.splitlines() if line.strip()]
+
+
+def run_on_tty(args: list[str], env: dict[str, str], cwd: Path) -> str:
+    """Everything nndoctor wrote, run with stdout and stderr on a pseudo-terminal."""
+    pty = pytest.importorskip("pty")
+    master, slave = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "nndoctor", *args],
+        stdin=subprocess.DEVNULL,
+        stdout=slave,
+        stderr=slave,
+        cwd=cwd,
+        env=env,
+    )
+    os.close(slave)
+    chunks = []
+    try:
+        while True:
+            try:
+                data = os.read(master, 65536)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not data:
+                break
+            chunks.append(data)
+    finally:
+        os.close(master)
+        process.wait(timeout=WAIT)
+    assert process.returncode == 0
+    return b"".join(chunks).decode("utf-8", errors="replace")
+
+
+def plain_env(**extra: str) -> dict[str, str]:
+    """The environment without any colour setting, plus `extra`."""
+    dropped = {"NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "CLICOLOR_FORCE"}
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
+    env.update(extra)
+    return env
+
+
+# ------------------------------------------------------------------ 1. version and help
+
+
+def test_version_prints_the_package_version():
+    result = nndoctor("--version")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"nndoctor {nndoctor_package.__version__}"
+    assert nndoctor_package.__version__ == importlib.metadata.version("nndoctor")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--help"],
+        ["run", "--help"],
+        ["report", "--help"],
+        ["rules", "--help"],
+        ["explain", "--help"],
+    ],
+    ids=["nndoctor", "run", "report", "rules", "explain"],
+)
+def test_help_exits_0_on_every_command(args):
+    result = nndoctor(*args)
+    assert result.returncode == 0, result.stderr
+    assert "usage:" in result.stdout.lower()
+    if args == ["--help"]:
+        for command in ("run", "report", "rules", "explain"):
+            assert command in result.stdout
+    if args[0] == "run":
+        for option in ("--out", "--json", "--html", "--quiet", "--strict", "--max-steps"):
+            assert option in result.stdout
+
+
+# ------------------------------------------------------------------ 2. missing script
+
+
+def test_missing_script_exits_2_with_clear_message(tmp_path):
+    result = nndoctor("run", "missing.py", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "missing.py" in result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    assert not (tmp_path / "nndoctor-runs").exists(), "no run folder for a script that never ran"
+
+
+def test_max_steps_below_one_exits_2(tmp_path):
+    result = nndoctor("run", str(HEALTHY), "--max-steps", "0", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "--max-steps" in result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+# ------------------------------------------------------------------ 3. the script raises
+
+
+def test_script_exception_shows_its_traceback_exits_1_and_still_reports(run, tmp_path):
+    result, report = run(RAISES)
+    assert result.returncode == 1
+    assert "ValueError: the data loader ran dry" in result.stderr
+    frames = re.findall(r'^\s*File "([^"]+)", line (\d+)', result.stderr, re.MULTILINE)
+    assert frames, result.stderr
+    assert Path(frames[0][0]).name == "raises.py", f"first frame is not the script's: {frames}"
+    assert (str(RAISES), "10") in frames, "the raising line of the script must be shown"
+    assert "runpy" not in result.stderr
+    assert "nndoctor" not in {Path(file).parent.name for file, _ in frames}
+    assert printed(report["summary"], result.stdout), "the partial diagnosis must be printed"
+    assert report["series"]["step"] == [0, 1, 2, 3, 4]
+    assert report["series"]["loss"] == pytest.approx([1.0, 1 / 2, 1 / 3, 1 / 4, 1 / 5])
+
+
+def test_script_syntax_error_shows_only_the_script_location(tmp_path):
+    script = tmp_path / "broken.py"
+    script.write_text("x = 1\ny = (\n", encoding="utf-8")
+    result = nndoctor("run", str(script), "--out", str(tmp_path / "run"))
+    assert result.returncode == 1
+    assert "SyntaxError" in result.stderr
+    assert re.search(r'File ".*broken\.py", line 2', result.stderr), result.stderr
+    assert "runpy" not in result.stderr
+    assert "cli.py" not in result.stderr
+
+
+# ------------------------------------------------------------------ 4. sys.exit
+
+
+@pytest.mark.parametrize(
+    ("argument", "code"),
+    [("3", 3), ("0", 0), ("none", 0), ("bad configuration", 1)],
+    ids=["exit-3", "exit-0", "exit-None", "exit-message"],
+)
+def test_script_sys_exit_code_is_passed_through_and_report_printed(run, argument, code):
+    result, report = run(EXITS, argument)
+    assert result.returncode == code, result.stderr
+    if argument == "bad configuration":
+        assert "bad configuration" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert printed(report["summary"], result.stdout)
+    assert report["series"]["step"] == list(range(30))
+
+
+# ------------------------------------------------------------------ 5. Ctrl-C
+
+
+def test_keyboard_interrupt_in_script_exits_130_and_reports(run):
+    result, report = run(INTERRUPTS)
+    assert result.returncode == 130, result.stderr
+    assert printed(report["summary"], result.stdout)
+    assert report["series"]["step"] == [0, 1, 2, 3, 4]
+
+
+def test_sigint_to_running_process_exits_130_and_reports(tmp_path, background):
+    out = tmp_path / "run"
+    process = start("run", str(LOOP), "--out", str(out), cwd=tmp_path)
+    background.append(process)
+    wait_for_steps(out / "trace.jsonl", 1, process)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=WAIT)
+    assert process.returncode == 130, stderr
+    report = read_report(out)
+    assert len(report["series"]["step"]) >= 1
+    assert printed(report["summary"], stdout)
+    assert (out / "report.html").is_file()
+
+
+# ------------------------------------------------------------------ 6. script arguments
+
+
+def test_script_arguments_reach_the_script(run):
+    result, _ = run(HEALTHY, "--epochs", "3")
+    assert result.returncode == 0, result.stderr
+    assert script_argv(result.stdout) == ["--epochs", "3"]
+
+
+def test_nndoctor_options_after_script_arguments_are_taken_by_nndoctor(tmp_path):
+    out = tmp_path / "elsewhere"
+    result = nndoctor("run", str(HEALTHY), "--epochs", "3", "--quiet", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert script_argv(result.stdout) == ["--epochs", "3"]
+    report = read_report(out)
+    assert result.stdout.splitlines()[-1] == report["summary"], "--quiet was not applied"
+    assert "run folder" not in result.stdout
+
+
+def test_nndoctor_options_with_equals_and_before_the_script(tmp_path):
+    out = tmp_path / "eq"
+    result = nndoctor("run", "--quiet", str(HEALTHY), "--lr=0.1", "a", f"--out={out}")
+    assert result.returncode == 0, result.stderr
+    assert script_argv(result.stdout) == ["--lr=0.1", "a"]
+    assert result.stdout.splitlines()[-1] == read_report(out)["summary"]
+
+
+def test_everything_after_double_dash_goes_to_the_script(tmp_path):
+    result = nndoctor(
+        "run", str(HEALTHY), "--epochs", "3", "--", "--quiet", "--out", "x", cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    assert script_argv(result.stdout) == ["--epochs", "3", "--quiet", "--out", "x"]
+    assert not (tmp_path / "x").exists(), "--out after -- belongs to the script"
+    assert "run folder" in result.stdout, "--quiet after -- belongs to the script"
+    assert list((tmp_path / "nndoctor-runs").iterdir()), "the default run folder is used"
+
+
+# ------------------------------------------------------------------ 7. --quiet, --json, --strict
+
+
+def test_quiet_prints_only_the_summary_line(run):
+    result, report = run(FLAT, "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [report["summary"]]
+    assert result.stderr == ""
+
+
+def test_default_output_shows_the_findings_and_the_run_folder(run, tmp_path):
+    result, report = run(FLAT)
+    assert printed(report["summary"], result.stdout)
+    assert "loss-plateau" in result.stdout
+    assert str(tmp_path / "run") in result.stdout
+
+
+def test_json_option_writes_a_schema_valid_report(run, tmp_path):
+    path = tmp_path / "reports" / "ci.json"
+    html = tmp_path / "reports" / "ci.html"
+    result, report = run(FLAT, "--json", str(path), "--html", str(html))
+    assert result.returncode == 0, result.stderr
+    written = validate(json.loads(path.read_text(encoding="utf-8")))
+    assert written == report
+    assert finding_ids(written) == ["loss-plateau"]
+    assert written["healthy"] is False
+    assert "<!doctype html" in html.read_text(encoding="utf-8").lower()
+
+
+@pytest.mark.parametrize(
+    ("script", "args", "code"),
+    [
+        (FLAT, ["--strict"], 1),
+        (FLAT, [], 0),
+        (HEALTHY, ["--strict"], 0),
+        (EXITS, ["3", "--strict"], 3),
+        (EXITS, ["0", "--strict"], 1),
+    ],
+    ids=[
+        "plateau-strict",
+        "plateau-not-strict",
+        "healthy-strict",
+        "failed-script-code-wins",
+        "exit-0-is-success",
+    ],
+)
+def test_strict_exit_code(run, script, args, code):
+    result, report = run(script, *args)
+    assert result.returncode == code, result.stdout + result.stderr
+    if script is HEALTHY:
+        assert report["healthy"] is True, report["findings"]
+    else:
+        assert report["healthy"] is False
+        assert "loss-plateau" in finding_ids(report)
+
+
+# ------------------------------------------------------------------ 8. --max-steps, --max-seconds
+
+
+def test_max_steps_stops_a_long_run_after_n_steps(run, tmp_path):
+    result, report = run(LOOP, "1000", "--max-steps", "5")
+    assert result.returncode == 0, result.stderr
+    assert "stopped" in result.stderr.lower()
+    events = trace_events(tmp_path / "run")
+    assert sum(e["event"] == "StepRecord" for e in events) == 5
+    assert report["series"]["step"] == [0, 1, 2, 3, 4]
+    assert "too-few-updates" not in finding_ids(report), "nndoctor cut the run short, not the user"
+
+
+def test_max_seconds_stops_an_endless_run(run):
+    began = time.monotonic()
+    result, report = run(LOOP, "--max-seconds", "1")
+    elapsed = time.monotonic() - began
+    assert result.returncode == 0, result.stderr
+    assert "stopped" in result.stderr.lower()
+    assert 1.0 <= elapsed < WAIT
+    assert len(report["series"]["step"]) > 10
+
+
+# ------------------------------------------------------------------ 9. run folder
+
+
+def test_run_folder_holds_trace_report_json_and_escaped_html(run, tmp_path):
+    result, report = run(STUCK)
+    assert result.returncode == 0, result.stderr
+    out = tmp_path / "run"
+    lines = (out / "trace.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(lines) > 30
+    for line in lines:
+        event = json.loads(line)
+        assert isinstance(event, dict) and "event" in event, line
+    assert {"params-not-updated", "loss-plateau"} <= set(finding_ids(report))
+    assert HTML_KEY in json.dumps(report), "the user's string must reach the report"
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "<!doctype html" in html.lower() or "<html" in html.lower()
+    assert "<script" not in html.lower()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_default_run_folder_is_under_nndoctor_runs_in_the_working_directory(tmp_path):
+    result = nndoctor("run", str(HEALTHY), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    folders = list((tmp_path / "nndoctor-runs").iterdir())
+    assert len(folders) == 1, folders
+    folder = folders[0]
+    assert re.fullmatch(r"healthy-\d[\d_T:.-]*\d", folder.name), folder.name
+    for name in ("trace.jsonl", "report.json", "report.html"):
+        assert (folder / name).is_file(), name
+    assert read_report(folder)["healthy"] is True
+    assert folder.name in result.stdout
+
+
+def test_relative_out_is_taken_from_the_launch_directory_even_if_the_script_chdirs(tmp_path):
+    (tmp_path / "elsewhere").mkdir()
+    script = tmp_path / "chdir.py"
+    script.write_text(
+        "import os\nimport nndoctor.numpy as nnd\n\n"
+        "os.chdir('elsewhere')\n"
+        "monitor = nnd.Monitor()\n"
+        "for i in range(30):\n    monitor.record(1.5)\n",
+        encoding="utf-8",
+    )
+    result = nndoctor("run", "chdir.py", "--out", "run", "--json", "r.json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    for name in ("trace.jsonl", "report.json", "report.html"):
+        assert (tmp_path / "run" / name).is_file(), name
+    assert (tmp_path / "r.json").is_file()
+
+
+def test_out_pointing_at_a_file_exits_2_with_clear_message(tmp_path):
+    target = tmp_path / "not-a-folder"
+    target.write_text("x", encoding="utf-8")
+    result = nndoctor("run", str(HEALTHY), "--out", str(target))
+    assert result.returncode == 2
+    assert "not-a-folder" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_second_run_into_the_same_folder_does_not_mix_traces(tmp_path):
+    out = tmp_path / "run"
+    assert nndoctor("run", str(FLAT), "--out", str(out), "--quiet").returncode == 0
+    assert nndoctor("run", str(HEALTHY), "--out", str(out), "--quiet").returncode == 0
+    second = read_report(out)
+    result = nndoctor("report", str(out), "--quiet")
+    assert result.returncode == 0, result.stderr
+    again = read_report(out)
+    assert again["summary"] == second["summary"]
+    assert again["series"] == second["series"]
+    assert finding_ids(again) == finding_ids(second)
+    assert step_lines(out / "trace.jsonl") == 200
+
+
+# ------------------------------------------------------------------ 10. nndoctor report
+
+
+def test_report_on_finished_run_gives_the_same_findings(run, tmp_path):
+    result, original = run(STUCK)
+    assert result.returncode == 0, result.stderr
+    out = tmp_path / "run"
+    (out / "report.json").unlink()
+    (out / "report.html").unlink()
+    again = nndoctor("report", str(out))
+    assert again.returncode == 0, again.stderr
+    report = read_report(out)
+    assert finding_ids(report) == finding_ids(original)
+    assert report["findings"] == original["findings"]
+    assert report["series"] == original["series"]
+    assert (out / "report.html").is_file()
+    assert printed(original["summary"], again.stdout)
+
+
+def test_report_on_killed_run_diagnoses_what_was_flushed(tmp_path, background):
+    out = tmp_path / "run"
+    process = start("run", str(LOOP), "--out", str(out), cwd=tmp_path)
+    background.append(process)
+    wait_for_steps(out / "trace.jsonl", 5, process)
+    process.kill()  # SIGKILL: nothing of nndoctor runs after this
+    process.communicate(timeout=WAIT)
+    assert process.returncode == -signal.SIGKILL
+    assert not (out / "report.json").exists()
+    flushed = step_lines(out / "trace.jsonl")
+    result = nndoctor("report", str(out))
+    assert result.returncode == 0, result.stderr
+    report = read_report(out)
+    assert len(report["series"]["step"]) >= min(flushed, 5)
+    assert printed(report["summary"], result.stdout)
+    assert "Traceback" not in result.stderr
+
+
+def test_report_skips_a_truncated_last_line_and_says_so(run, tmp_path):
+    run(FLAT)
+    out = tmp_path / "run"
+    with (out / "trace.jsonl").open("a", encoding="utf-8") as trace:
+        trace.write('{"event": "StepRecord", "step": 30, "lo')
+    result = nndoctor("report", str(out))
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"\b1\b", result.stderr) and "skip" in result.stderr.lower(), result.stderr
+    report = read_report(out)
+    assert len(report["series"]["step"]) == 30
+    assert "loss-plateau" in finding_ids(report)
+
+
+def test_report_on_empty_folder_exits_2_with_clear_message(tmp_path):
+    result = nndoctor("report", str(tmp_path))
+    assert result.returncode == 2
+    assert "trace.jsonl" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_report_on_nonexistent_path_exits_2(tmp_path):
+    missing = tmp_path / "no-such-run"
+    result = nndoctor("report", str(missing))
+    assert result.returncode == 2
+    assert "no-such-run" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        pytest.param("not json at all\n{{{\n", id="text"),
+        pytest.param('{"event": "NoSuchEvent"}\n{"no event key": 1}\n', id="unknown-events"),
+        pytest.param("42\n[1, 2]\nnull\n", id="json-scalars"),
+        pytest.param('"a string"\n', id="json-string"),
+    ],
+)
+def test_report_on_garbage_trace_exits_2(tmp_path, content):
+    (tmp_path / "trace.jsonl").write_text(content, encoding="utf-8")
+    result = nndoctor("report", str(tmp_path))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "trace.jsonl" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+# ------------------------------------------------------------------ 11. rules and explain
+
+
+def test_rules_lists_ids_from_the_taxonomy_one_per_line():
+    known = taxonomy_ids()
+    assert len(known) > 20, "TAXONOMY.md parsing found too few ids"
+    result = nndoctor("rules")
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stdout.splitlines() if line.strip()]
+    ids = [line.split()[0] for line in lines]
+    assert len(ids) >= 10
+    assert len(set(ids)) == len(ids), ids
+    assert set(ids) <= known, set(ids) - known
+    for line in lines:
+        assert len(line.split()) > 2, f"no one-line meaning: {line!r}"
+
+
+def test_explain_prints_the_documentation_page():
+    result = nndoctor("explain", "wrong-gradient")
+    assert result.returncode == 0, result.stderr
+    assert "wrong-gradient" in result.stdout
+    for section in DOC_SECTIONS:
+        assert section in result.stdout, section
+
+
+def test_every_listed_rule_has_a_documentation_page():
+    missing = []
+    for rule_id in listed_rule_ids():
+        result = nndoctor("explain", rule_id)
+        if result.returncode != 0:
+            missing.append((rule_id, "exit", result.returncode))
+        missing += [(rule_id, s) for s in DOC_SECTIONS if s not in result.stdout]
+    assert missing == []
+
+
+def test_explain_internal_error_finding():
+    result = nndoctor("explain", "internal-error")
+    assert result.returncode == 0, result.stderr
+
+
+def test_explain_unknown_id_exits_2_and_lists_known_ids():
+    result = nndoctor("explain", "no-such-id")
+    assert result.returncode == 2
+    assert "no-such-id" in result.stderr
+    for rule_id in listed_rule_ids():
+        assert rule_id in result.stderr, rule_id
+    assert "Traceback" not in result.stderr
+
+
+# ------------------------------------------------------------------ 12. colour
+
+
+def test_run_output_has_no_ansi_escapes_in_a_pipe(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "nndoctor", "run", str(FLAT), "--out", str(tmp_path / "run")],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=plain_env(TERM="xterm-256color"),
+        timeout=WAIT,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "loss-plateau" in result.stdout
+    assert ANSI not in result.stdout + result.stderr
+
+
+def test_run_output_is_coloured_on_a_terminal_unless_no_color(tmp_path):
+    args = ["run", str(FLAT), "--out", str(tmp_path / "run")]
+    coloured = run_on_tty(args, plain_env(TERM="xterm-256color"), tmp_path)
+    assert "loss-plateau" in coloured
+    assert COLOR_SGR.search(coloured), "severity is coloured on a terminal"
+    no_color = run_on_tty(args, plain_env(TERM="xterm-256color", NO_COLOR="1"), tmp_path)
+    assert "loss-plateau" in no_color
+    assert not COLOR_SGR.search(no_color), "NO_COLOR set, yet colour codes were written"
+
+
+# ------------------------------------------------------------------ 13. python -m
+
+
+def test_python_m_and_console_script_agree_on_version():
+    script = Path(sys.executable).with_name("nndoctor")
+    if not script.is_file():
+        pytest.skip(f"no console script next to {sys.executable}")
+    module = nndoctor("--version")
+    console = subprocess.run(
+        [str(script), "--version"], capture_output=True, text=True, timeout=WAIT
+    )
+    assert module.returncode == console.returncode == 0, console.stderr
+    assert module.stdout == console.stdout
+    assert module.stdout.strip() == f"nndoctor {nndoctor_package.__version__}"
