@@ -78,9 +78,10 @@ class Report:
         return render_text(self)
 
     def _repr_html_(self) -> str:
-        from html import escape
+        """The HTML report inline in a notebook: the same content as report.html."""
+        from nndoctor.report.html import fragment
 
-        return f"<pre>{escape(str(self))}</pre>"
+        return fragment(self)
 
 
 def diagnose(obs: Observations) -> Report:

@@ -964,6 +964,13 @@ class Monitor:
 def _output_samples(out: np.ndarray, y: np.ndarray | None) -> int:
     if out.ndim < 2:
         return out.shape[0] if out.ndim else 1
+    if y is not None and y.ndim == 2 and y.shape == out.shape:
+        if 1 in y.shape:
+            return max(y.shape)
+        # One-hot labels shaped like the output: the class axis sums to 1.
+        for axis in (1, 0):
+            if np.allclose(np.asarray(y, dtype=np.float64).sum(axis=axis), 1.0):
+                return y.shape[1 - axis]
     if y is not None and y.ndim >= 1:
         n = y.shape[0] if y.ndim == 1 else None
         if n is None:
