@@ -160,7 +160,7 @@ class OverfitTrial:
 
 @dataclass(frozen=True)
 class StepRecord:
-    """One recorded training step."""
+    """One recorded training step. Per-layer statistics are sampled: empty when skipped."""
 
     step: int
     loss: float | None
@@ -171,6 +171,9 @@ class StepRecord:
     update_ratios: tuple[NamedValue, ...]
     params_changed: bool | None
     nonfinite: bool
+    dead_fractions: tuple[NamedValue, ...] = ()  # units at 0 for every sample of the batch
+    saturated_fractions: tuple[NamedValue, ...] = ()  # units within 1% of their limits
+    grads_zeroed: bool | None = None  # gradients were reset since the previous step
 
 
 @dataclass(frozen=True)
@@ -191,18 +194,33 @@ class InternalError:
 
 
 @dataclass(frozen=True)
+class LayerSpec:
+    name: str
+    kind: str
+    location: Location | None = None
+
+
+@dataclass(frozen=True)
 class ModelSpec:
-    """The model as configured: filled by framework probes."""
+    """The model as configured and first called: filled by framework probes."""
 
     name: str
     n_params: int
     output_width: int | None
-    output_activation: str | None
-    loss: str | None
-    loss_expects: str | None  # "logits", "probabilities", "ids", None when unknown
+    output_activation: str | None  # "softmax", "log_softmax", "sigmoid", "linear"
+    loss: str | None  # "cross_entropy", "nll", "bce", "bce_logits", "mse", "l1", other names
+    loss_expects: str | None  # "logits", "log_probabilities", "probabilities", "values", "ids"
     optimizer: str | None
     learning_rate: float | None
-    locations: tuple[tuple[str, Location], ...] = ()
+    layers: tuple[LayerSpec, ...] = ()
+    output_shape: tuple[int, ...] = ()
+    target_shape: tuple[int, ...] = ()
+    loss_location: Location | None = None
+    optimizer_location: Location | None = None
+    last_layer: str | None = None  # the last module that ran in the model's forward
+    params_without_optimizer: tuple[str, ...] = ()
+    optimizer_holds_model: bool | None = None  # None: no optimizer seen
+    steps_without_grad: int = 0  # optimizer steps where no model parameter had a gradient
 
 
 @dataclass(frozen=True)

@@ -40,8 +40,9 @@ EXPLAINS = ("prediction-collapse", "loss-plateau", "accuracy-stuck")
 
 
 def check(obs: Observations) -> list[Finding]:
-    if obs.data is None or obs.data.labels is None or obs.output is None:
-        return []
+    broadcast = _broadcast(obs)
+    if broadcast or obs.data is None or obs.data.labels is None or obs.output is None:
+        return broadcast
     labels, width = obs.data.labels, obs.output.width
     expects_ids = obs.model is not None and obs.model.loss_expects == "ids"
     evidence = {
@@ -114,3 +115,25 @@ def check(obs: Observations) -> list[Finding]:
             0.9,
         )
     return []
+
+
+def _broadcast(obs: Observations) -> list[Finding]:
+    """A regression loss whose target shape differs from the output's: silent broadcasting."""
+    model = obs.model
+    if model is None or model.loss not in ("mse", "l1") or not model.target_shape:
+        return []
+    if tuple(model.target_shape) == tuple(model.output_shape):
+        return []
+    return [Finding(
+        id=ID, kind=KIND, severity="error", confidence=0.9,
+        title=f"The loss compares outputs of shape {tuple(model.output_shape)} with targets of "
+              f"shape {tuple(model.target_shape)}: they broadcast silently",
+        where="the targets given to the loss",
+        location=model.loss_location,
+        evidence={"output_shape": list(model.output_shape),
+                  "target_shape": list(model.target_shape), "loss": model.loss},
+        fix="Give targets the output's shape: one-hot encode class ids "
+            "(F.one_hot(y, K).float()) for K outputs, or y.view(-1, 1) for one output; for "
+            "classification prefer CrossEntropyLoss on class ids.",
+        explains=EXPLAINS,
+    )]

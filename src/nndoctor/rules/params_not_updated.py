@@ -39,7 +39,7 @@ MIN_RECORDS = 3  # weights identical across 3+ recorded steps: not one lucky no-
 
 
 def check(obs: Observations) -> list[Finding]:
-    findings = []
+    findings = _from_model(obs)
     keys = _key_evidence(obs)
     update = obs.update
     if update and update.step_raised:
@@ -94,7 +94,7 @@ def check(obs: Observations) -> list[Finding]:
                 )
             )
     records = [r.params_changed for r in obs.trace if r.params_changed is not None]
-    if len(records) >= MIN_RECORDS and not any(records) and not findings:
+    if len(records) >= MIN_RECORDS and not any(records) and not findings and not obs.model:
         findings.append(
             Finding(
                 id=ID,
@@ -110,6 +110,47 @@ def check(obs: Observations) -> list[Finding]:
             )
         )
     return findings
+
+
+def _from_model(obs: Observations) -> list[Finding]:
+    """The configuration seen by a framework probe: which parameters the optimizer moves."""
+    model = obs.model
+    if model is None:
+        return []
+    steps = len(obs.trace)
+
+    def found(title: str, fix: str, evidence: dict[str, object], severity: str = "error",
+              confidence: float = 0.95) -> list[Finding]:
+        return [Finding(id=ID, kind=KIND, severity=severity, confidence=confidence,  # type: ignore[arg-type]
+                        title=title, where=f"the optimizer and the model {model.name}",
+                        location=model.optimizer_location or model.loss_location,
+                        evidence=evidence, fix=fix, explains=EXPLAINS)]
+
+    if model.optimizer_holds_model is False:
+        return found(f"The optimizer holds none of the parameters of the model that runs "
+                     f"({model.name})",
+                     "Build the optimizer from the model you train, after creating it: "
+                     "optimizer = torch.optim.SGD(model.parameters(), lr=...).",
+                     {"optimizer": model.optimizer, "model": model.name, "steps": steps})
+    if steps and model.steps_without_grad >= 0.9 * steps:
+        return found(f"No model parameter had a gradient at {model.steps_without_grad} of "
+                     f"{steps} optimizer steps: the loss is not connected to the model",
+                     "Compute the loss from the model's output tensor without .detach(), "
+                     ".item(), .numpy() or a new torch.tensor(...) in between, and call "
+                     "loss.backward() before optimizer.step().",
+                     {"steps_without_grad": model.steps_without_grad, "steps": steps})
+    if model.params_without_optimizer:
+        names = list(model.params_without_optimizer)
+        return found(f"{len(names)} trainable parameter tensors are in no optimizer: "
+                     f"{', '.join(names[:4])}{'...' if len(names) > 4 else ''}",
+                     "Pass all of model.parameters() to the optimizer, or set "
+                     "requires_grad=False on the ones you mean to freeze.",
+                     {"params_without_optimizer": names}, severity="warning", confidence=0.7)
+    if model.optimizer is None and model.loss is not None and not steps:
+        return found("The script computes a loss but never calls optimizer.step()",
+                     "Create an optimizer and call optimizer.step() after loss.backward().",
+                     {"loss": model.loss, "steps": 0}, severity="warning", confidence=0.8)
+    return []
 
 
 def _key_evidence(obs: Observations) -> dict[str, object]:

@@ -1,0 +1,523 @@
+"""PyTorch probe: global module and optimizer hooks that watch an unmodified script.
+
+Installed when the script imports torch (`nndoctor run`) or by `watch(...)`;
+every hook and patch is removed afterwards. Hooks never change an output or a
+gradient, never touch the global RNG, dtype, device or train/eval mode; a hook
+that fails records an internal error and training goes on. Statistics are
+reductions on the tensor's device, on sampled steps only.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import traceback
+import weakref
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.modules import module as _module
+from torch.optim import optimizer as _optimizer
+
+from nndoctor import session as _session
+from nndoctor.findings import Location
+from nndoctor.observations import (
+    DataProfile,
+    InternalError,
+    LayerInit,
+    LayerSpec,
+    ModelSpec,
+    NamedValue,
+    OutputProfile,
+    StepRecord,
+)
+from nndoctor.probes.numpy import profile_inputs, profile_labels
+
+EVERY_STEP_UNTIL = 20  # the first steps decide most faults: all of them are measured
+SAMPLE_EVERY = 10  # later, one step in ten (DESIGN.md: heavy statistics are sampled)
+SATURATION_MARGIN = 0.01  # TAXONOMY: within 1% of the limits
+SAMPLE_ROWS = 256  # rows of the first batch copied to profile inputs and labels
+
+ACTIVATIONS = (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.ELU, nn.GELU, nn.SiLU)
+SQUASHING = {nn.Sigmoid: (0.0, 1.0), nn.Tanh: (-1.0, 1.0)}
+LOSSES: dict[type, tuple[str, str]] = {
+    nn.CrossEntropyLoss: ("cross_entropy", "logits"),
+    nn.NLLLoss: ("nll", "log_probabilities"),
+    nn.BCELoss: ("bce", "probabilities"),
+    nn.BCEWithLogitsLoss: ("bce_logits", "logits"),
+    nn.MSELoss: ("mse", "values"),
+    nn.L1Loss: ("l1", "values"),
+    nn.SmoothL1Loss: ("l1", "values"),
+    nn.HuberLoss: ("l1", "values"),
+}
+FUNCTIONAL_LOSSES = {
+    "cross_entropy": ("cross_entropy", "logits"),
+    "nll_loss": ("nll", "log_probabilities"),
+    "binary_cross_entropy": ("bce", "probabilities"),
+    "binary_cross_entropy_with_logits": ("bce_logits", "logits"),
+    "mse_loss": ("mse", "values"),
+    "l1_loss": ("l1", "values"),
+}
+_OURS = str(Path(__file__).resolve().parent.parent)
+_TORCH = str(Path(torch.__file__).resolve().parent)
+
+
+def user_location() -> Location | None:
+    """The innermost frame of the user's code (not torch, not nndoctor, not the stdlib)."""
+    for frame in reversed(traceback.extract_stack()[:-1]):
+        name = frame.filename
+        if name.startswith((_OURS, _TORCH, "<")) or "/lib/python" in name or not frame.lineno:
+            continue
+        return Location(name, frame.lineno)
+    return None
+
+
+def infer_activation(output: torch.Tensor) -> str:
+    """What the output looks like: softmax rows, log-softmax rows, sigmoid range or raw."""
+    if output.ndim == 0 or not torch.is_floating_point(output):
+        return "linear"
+    out = (
+        output.detach().float().reshape(output.shape[0], -1)
+        if output.ndim > 1
+        else output.detach().float().reshape(-1, 1)
+    )
+    low, high = float(out.min()), float(out.max())
+    if out.shape[1] > 1 and low >= 0 and high <= 1:
+        if torch.allclose(out.sum(dim=1), torch.ones(out.shape[0]), atol=1e-3):
+            return "softmax"
+    if out.shape[1] > 1 and high <= 0:
+        if torch.allclose(out.exp().sum(dim=1), torch.ones(out.shape[0]), atol=1e-3):
+            return "log_softmax"
+    if low >= 0 and high <= 1:
+        return "sigmoid"
+    return "linear"
+
+
+class TorchProbe:
+    """Watches modules, losses and optimizers; emits observations into a session."""
+
+    def __init__(
+        self,
+        session: _session.Session,
+        model: nn.Module | None = None,
+        optimizer: torch.optim.Optimizer | None = None,
+    ) -> None:
+        self.session = session
+        self.only_model, self.only_optimizer = model, optimizer
+        self.handles: list[Any] = []
+        self.patches: list[tuple[Any, str, Any]] = []
+        self.locations: weakref.WeakKeyDictionary[nn.Module, Location] = weakref.WeakKeyDictionary()
+        self.depth = 0
+        self.in_loss = 0
+        self.model: nn.Module | None = None
+        self.last_root: nn.Module | None = None
+        self.last_leaf: nn.Module | None = None
+        self.leaf_in_root: nn.Module | None = None
+        self.output: torch.Tensor | None = None
+        self.target: torch.Tensor | None = None
+        self.loss_value: torch.Tensor | None = None
+        self.loss_name: tuple[str, str] | None = None
+        self.loss_location: Location | None = None
+        self.optimizer_location: Location | None = None
+        self.optimizers: list[torch.optim.Optimizer] = []
+        self.steps = 0
+        self.zero_grads = 0
+        self.zero_grads_at_last_step = -1
+        self.snapshot: dict[str, torch.Tensor] = {}
+        self.dead: dict[str, float] = {}
+        self.saturated: dict[str, float] = {}
+        self.profiled = False
+        self.spec_sent = False
+        self.steps_without_grad = 0
+
+    # ------------------------------------------------------------ install / remove
+
+    def install(self) -> TorchProbe:
+        self.handles = [
+            _module.register_module_forward_pre_hook(self._guard(self._pre_forward)),
+            _module.register_module_forward_hook(self._guard(self._forward), always_call=True),
+            _module.register_module_module_registration_hook(self._guard(self._registered)),
+            _optimizer.register_optimizer_step_pre_hook(self._guard(self._pre_step)),
+            _optimizer.register_optimizer_step_post_hook(
+                self._guard(self._post_step, reraise=True)
+            ),
+        ]
+        for name, meaning in FUNCTIONAL_LOSSES.items():
+            self._patch(F, name, self._functional_loss(getattr(F, name), meaning))
+        self._patch(
+            torch.optim.Optimizer, "zero_grad", self._counting(torch.optim.Optimizer.zero_grad)
+        )
+        self._patch(nn.Module, "zero_grad", self._counting(nn.Module.zero_grad))
+        return self
+
+    def remove(self) -> None:
+        for handle in self.handles:
+            handle.remove()
+        self.handles = []
+        for owner, name, original in reversed(self.patches):
+            setattr(owner, name, original)
+        self.patches = []
+        self._emit_spec()
+
+    def _patch(self, owner: Any, name: str, replacement: Any) -> None:
+        self.patches.append((owner, name, getattr(owner, name)))
+        setattr(owner, name, replacement)
+
+    def _guard(self, hook: Callable[..., Any], reraise: bool = False) -> Callable[..., Any]:
+        """A failing hook becomes an internal-error observation; training goes on."""
+
+        @functools.wraps(hook)
+        def guarded(*args: Any, **kwargs: Any) -> None:
+            try:
+                hook(*args, **kwargs)
+            except _session.StopTraining:
+                if reraise:
+                    raise
+            except Exception as error:  # noqa: BLE001 - never break the user's training
+                self.session.emit(
+                    InternalError(f"torch.{hook.__name__}", f"{type(error).__name__}: {error}")
+                )
+            return None
+
+        return guarded
+
+    def _counting(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(original)
+        def zero_grad(*args: Any, **kwargs: Any) -> Any:
+            self.zero_grads += 1
+            return original(*args, **kwargs)
+
+        return zero_grad
+
+    # ------------------------------------------------------------ module hooks
+
+    def _registered(self, parent: nn.Module, name: str, child: nn.Module) -> None:
+        if child is not None and child not in self.locations:
+            where = user_location()
+            if where is not None:
+                self.locations[child] = where
+
+    def _is_loss(self, module: nn.Module) -> bool:
+        return isinstance(module, nn.modules.loss._Loss)
+
+    def _pre_forward(self, module: nn.Module, args: tuple[Any, ...]) -> None:
+        if self._is_loss(module):
+            self.in_loss += 1
+            return
+        self.depth += 1
+        if self.depth == 1 and not self.profiled and args and isinstance(args[0], torch.Tensor):
+            self._first_input = args[0]
+
+    def _forward(self, module: nn.Module, args: tuple[Any, ...], output: Any) -> None:
+        if self._is_loss(module):
+            self.in_loss -= 1
+            meaning = next(
+                (v for k, v in LOSSES.items() if isinstance(module, k)),
+                (type(module).__name__, "values"),
+            )
+            if len(args) >= 2:
+                self._loss_call(args[0], args[1], output, meaning)
+            return
+        self.depth -= 1
+        if self.depth > 0:
+            if not any(True for _ in module.children()):
+                self.leaf_in_root = module
+                if self._sampling():
+                    self._activation_stats(module, output)
+            return
+        if self.only_model is not None and module is not self.only_model:
+            return
+        self.last_root, self.last_leaf = module, self.leaf_in_root
+        if not any(True for _ in module.children()):
+            self.last_leaf = module
+        self.leaf_in_root = None
+        if isinstance(output, torch.Tensor):
+            self.output = output
+
+    def _sampling(self) -> bool:
+        return self.steps < EVERY_STEP_UNTIL or self.steps % SAMPLE_EVERY == 0
+
+    def _name(self, module: nn.Module) -> str:
+        root = self.model or self.last_root
+        if root is not None:
+            for name, child in root.named_modules():
+                if child is module:
+                    return name or type(module).__name__
+        return type(module).__name__
+
+    @torch.no_grad()
+    def _activation_stats(self, module: nn.Module, output: Any) -> None:
+        if not isinstance(output, torch.Tensor) or output.ndim < 2 or output.shape[0] < 2:
+            return
+        units = output.detach().transpose(0, 1).reshape(output.shape[1], -1)  # (units, values)
+        if isinstance(module, ACTIVATIONS):
+            self.dead[self._name(module)] = float((units <= 0).all(dim=1).float().mean())
+        for kind, (low, high) in SQUASHING.items():
+            if isinstance(module, kind):
+                margin = SATURATION_MARGIN * (high - low)
+                pinned = ((units <= low + margin) | (units >= high - margin)).float().mean(dim=1)
+                self.saturated[self._name(module)] = float((pinned > 0.5).float().mean())
+
+    # ------------------------------------------------------------ losses
+
+    def _functional_loss(
+        self, original: Callable[..., Any], meaning: tuple[str, str]
+    ) -> Callable[..., Any]:
+        @functools.wraps(original)
+        def loss(input: Any, target: Any, *args: Any, **kwargs: Any) -> Any:
+            result = original(input, target, *args, **kwargs)
+            if not self.in_loss:
+                try:
+                    self._loss_call(input, target, result, meaning)
+                except Exception as error:  # noqa: BLE001 - never break the user's training
+                    self.session.emit(
+                        InternalError("torch.loss", f"{type(error).__name__}: {error}")
+                    )
+            return result
+
+        return loss
+
+    def _loss_call(self, output: Any, target: Any, value: Any, meaning: tuple[str, str]) -> None:
+        if not isinstance(output, torch.Tensor) or not isinstance(target, torch.Tensor):
+            return
+        if self.loss_name is None:
+            self.loss_name, self.loss_location = meaning, user_location()
+        self.target, self.loss_value = target, value if isinstance(value, torch.Tensor) else None
+        if self.output is None or output is not self.output:
+            self.output = output
+        if not self.profiled:
+            self._profile(output, target)
+
+    @torch.no_grad()
+    def _profile(self, output: torch.Tensor, target: torch.Tensor) -> None:
+        """Input, label and output profile of the first batch: configuration faults, early."""
+        self.profiled = True
+        self.session.framework = "torch"
+        first = getattr(self, "_first_input", None)
+        x = (
+            first.detach()[:SAMPLE_ROWS].float().cpu().numpy()
+            if isinstance(first, torch.Tensor)
+            else None
+        )
+        y = target.detach()[:SAMPLE_ROWS].cpu().numpy()
+        if x is not None and x.ndim >= 1 and y.ndim >= 1 and x.shape[0] == y.shape[0]:
+            labels = profile_labels(y.astype(np.float64), y.shape[0]) if y.size else None
+            self.session.emit(
+                DataProfile("rows", int(x.shape[0]), profile_inputs(x, "rows"), labels)
+            )
+        out = output.detach()[:SAMPLE_ROWS].float()
+        rows = out.reshape(out.shape[0], -1) if out.ndim > 1 else out.reshape(-1, 1)
+        classes = rows.argmax(dim=1) if rows.shape[1] > 1 else (rows[:, 0] > 0).long()
+        self.session.emit(
+            OutputProfile(
+                width=int(rows.shape[1]),
+                min=float(rows.min()),
+                max=float(rows.max()),
+                rows_sum_to_one=infer_activation(out) == "softmax",
+                activation=infer_activation(out),
+                pred_counts=tuple(int(c) for c in torch.bincount(classes, minlength=2).tolist()),
+                nonfinite=int((~torch.isfinite(rows)).sum()),
+            )
+        )
+        self._emit_spec()
+
+    # ------------------------------------------------------------ optimizer hooks
+
+    def _params_of(self, opt: torch.optim.Optimizer) -> Iterator[torch.Tensor]:
+        for group in opt.param_groups:
+            yield from group["params"]
+
+    def _pre_step(self, opt: torch.optim.Optimizer, args: Any, kwargs: Any) -> None:
+        if self.only_optimizer is not None and opt is not self.only_optimizer:
+            return
+        if opt not in self.optimizers:
+            self.optimizers.append(opt)
+            self.optimizer_location = self.optimizer_location or user_location()
+        if self.model is None:
+            self.model = self.only_model or self.last_root
+            self.session.framework = "torch"
+            self._emit_layers()
+            self._emit_spec()
+        held = {id(p) for p in self._params_of(opt)}
+        named = [(n, p) for n, p in self._model_params() if id(p) in held]
+        if named and all(p.grad is None for _, p in named):
+            self.steps_without_grad += 1
+        if self._sampling():
+            with torch.no_grad():
+                self.snapshot = {n: p.detach().clone() for n, p in named if p.ndim > 1}
+                self.grad_norms = [
+                    NamedValue(n, float(torch.linalg.vector_norm(p.grad)))
+                    for n, p in named
+                    if p.grad is not None and p.ndim > 1
+                ]
+        else:
+            self.snapshot, self.grad_norms = {}, []
+
+    def _post_step(self, opt: torch.optim.Optimizer, args: Any, kwargs: Any) -> None:
+        if self.only_optimizer is not None and opt is not self.only_optimizer:
+            return
+        record = self._record()
+        self.session.emit(record)
+        self.steps += 1
+        self.zero_grads_at_last_step = self.zero_grads
+        self.dead, self.saturated = {}, {}
+        if self.steps in (1, EVERY_STEP_UNTIL):
+            self._emit_spec()
+        self.session.count_step()
+
+    @torch.no_grad()
+    def _record(self) -> StepRecord:
+        loss = (
+            float(self.loss_value.detach())
+            if isinstance(self.loss_value, torch.Tensor) and self.loss_value.numel() == 1
+            else None
+        )
+        ratios, changed = [], None
+        if self.snapshot:
+            current = dict(self._model_params())
+            changed = False
+            for name, old in self.snapshot.items():
+                new = current.get(name)
+                if new is None:
+                    continue
+                delta = torch.linalg.vector_norm(new.detach() - old)
+                changed = changed or bool(delta > 0)
+                ratios.append(
+                    NamedValue(name, float(delta / torch.linalg.vector_norm(old).clamp_min(1e-12)))
+                )
+        pred = labels = None
+        if self._sampling() and self.output is not None and self.output.ndim >= 1:
+            out = self.output.detach()
+            rows = out.reshape(out.shape[0], -1) if out.ndim > 1 else out.reshape(-1, 1)
+            classes = rows.argmax(dim=1) if rows.shape[1] > 1 else (rows[:, 0] > 0).long()
+            pred = tuple(int(c) for c in torch.bincount(classes, minlength=2).tolist())
+            labels = self._label_counts()
+        zeroed = (
+            None
+            if self.zero_grads_at_last_step < 0
+            else self.zero_grads > self.zero_grads_at_last_step
+        )
+        return StepRecord(
+            step=self.steps,
+            loss=loss,
+            metric=None,
+            pred_counts=pred,
+            label_counts=labels,
+            grad_norms=tuple(getattr(self, "grad_norms", [])),
+            update_ratios=tuple(ratios),
+            params_changed=changed,
+            nonfinite=loss is not None and not math.isfinite(loss),
+            dead_fractions=tuple(NamedValue(k, v) for k, v in self.dead.items()),
+            saturated_fractions=tuple(NamedValue(k, v) for k, v in self.saturated.items()),
+            grads_zeroed=zeroed,
+        )
+
+    def _label_counts(self) -> tuple[int, ...] | None:
+        target = self.target
+        if target is None or target.ndim == 0:
+            return None
+        t = target.detach()
+        if t.ndim == 2 and t.shape[1] > 1:
+            t = t.argmax(dim=1)
+        t = t.reshape(-1)
+        if torch.is_floating_point(t):
+            if not bool(torch.all(t == t.round())) or t.numel() == 0:
+                return None
+            t = t.long()
+        if t.numel() == 0 or int(t.min()) < 0:
+            return None
+        return tuple(int(c) for c in torch.bincount(t).tolist())
+
+    # ------------------------------------------------------------ the model
+
+    def _model_params(self) -> list[tuple[str, torch.Tensor]]:
+        return list(self.model.named_parameters()) if self.model is not None else []
+
+    def _emit_layers(self) -> None:
+        model = self.model
+        if model is None:
+            return
+        weights = [
+            (n, m)
+            for n, m in model.named_modules()
+            if isinstance(m, (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d))
+        ]
+        for i, (name, layer) in enumerate(weights):
+            w = layer.weight.detach()
+            units = w.reshape(w.shape[0], -1)
+            distinct = torch.unique(units, dim=0).shape[0]
+            self.session.emit(
+                LayerInit(
+                    name=name,
+                    fan_in=int(units.shape[1]),
+                    std=float(w.float().std()),
+                    identical_units=int(
+                        units.shape[0] - distinct + (1 if distinct < units.shape[0] else 0)
+                    ),
+                    n_units=int(units.shape[0]),
+                    is_last=i == len(weights) - 1,
+                )
+            )
+
+    def _emit_spec(self) -> None:
+        model = self.model or self.last_root
+        if model is None or self.loss_name is None and not self.optimizers:
+            return
+        held = {id(p) for opt in self.optimizers for p in self._params_of(opt)}
+        params = list(model.named_parameters())
+        trainable = [(n, p) for n, p in params if p.requires_grad]
+        missing = tuple(n for n, p in trainable if id(p) not in held) if self.optimizers else ()
+        output = self.output
+        opt = self.optimizers[0] if self.optimizers else None
+        self.session.emit(
+            ModelSpec(
+                name=type(model).__name__,
+                n_params=sum(p.numel() for _, p in params),
+                output_width=int(output.reshape(output.shape[0], -1).shape[1])
+                if isinstance(output, torch.Tensor) and output.ndim >= 1
+                else None,
+                output_activation=infer_activation(output)
+                if isinstance(output, torch.Tensor)
+                else None,
+                loss=self.loss_name[0] if self.loss_name else None,
+                loss_expects=self._expects(),
+                optimizer=type(opt).__name__ if opt else None,
+                learning_rate=float(opt.param_groups[0].get("lr", float("nan"))) if opt else None,
+                layers=tuple(
+                    LayerSpec(n or type(m).__name__, type(m).__name__, self.locations.get(m))
+                    for n, m in model.named_modules()
+                    if not any(True for _ in m.children())
+                ),
+                output_shape=tuple(output.shape) if isinstance(output, torch.Tensor) else (),
+                target_shape=tuple(self.target.shape)
+                if isinstance(self.target, torch.Tensor)
+                else (),
+                loss_location=self.loss_location,
+                optimizer_location=self.optimizer_location,
+                last_layer=type(self.last_leaf).__name__ if self.last_leaf is not None else None,
+                params_without_optimizer=missing,
+                optimizer_holds_model=None
+                if not self.optimizers
+                else any(id(p) in held for _, p in trainable),
+                steps_without_grad=self.steps_without_grad,
+            )
+        )
+        self.spec_sent = True
+
+    def _expects(self) -> str | None:
+        if self.loss_name is None:
+            return None
+        name, expects = self.loss_name
+        target = self.target
+        if (
+            name in ("cross_entropy", "nll")
+            and isinstance(target, torch.Tensor)
+            and not torch.is_floating_point(target)
+        ):
+            return "ids" if name == "cross_entropy" else "log_probabilities"
+        return expects

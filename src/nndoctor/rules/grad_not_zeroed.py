@@ -1,0 +1,66 @@
+"""Gradients accumulate across steps because they are never reset.
+
+## What it does
+Counts `optimizer.zero_grad()` / `model.zero_grad()` calls between optimizer
+steps, and follows the gradient norm: reported when no reset happened before
+most steps and the gradient norm keeps growing.
+
+## Why is this bad?
+PyTorch adds each `backward()` into `.grad`. Without a reset, step k applies
+the sum of all k gradients so far: the effective learning rate grows every
+step, the loss oscillates and diverges, and old batches keep steering the
+update.
+
+## Example
+```python
+for x, y in loader:
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    optimizer.step()
+```
+
+## Use instead
+```python
+for x, y in loader:
+    optimizer.zero_grad()
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    optimizer.step()
+```
+"""
+
+from __future__ import annotations
+
+from nndoctor.findings import Finding
+from nndoctor.observations import Observations
+
+ID = "grad-not-zeroed"
+KIND = "cause"
+NEVER = 0.9  # no reset before 90% of steps: not an occasional accumulation by design
+GROWTH = 2.0  # the gradient norm late in the run is twice its early level
+MIN_STEPS = 5
+EXPLAINS = ("loss-plateau", "exploding-gradient", "nan-loss", "prediction-collapse")
+
+
+def check(obs: Observations) -> list[Finding]:
+    flags = [r.grads_zeroed for r in obs.trace if r.grads_zeroed is not None]
+    if len(flags) < MIN_STEPS or sum(1 for f in flags if not f) < NEVER * len(flags):
+        return []
+    totals = [sum(g.value ** 2 for g in r.grad_norms) ** 0.5 for r in obs.trace if r.grad_norms]
+    if len(totals) < 2 * 3:
+        return []
+    early, late = sorted(totals[:3])[1], sorted(totals[-3:])[1]
+    if late < GROWTH * early:
+        return []
+    model = obs.model
+    return [Finding(
+        id=ID, kind=KIND, severity="error", confidence=0.9,
+        title=f"Gradients are never reset: no zero_grad() before {len(flags) - sum(flags)} of "
+              f"{len(flags)} steps, and the gradient norm grew {late / early:.0f}x",
+        where="the training loop",
+        location=model.optimizer_location if model else None,
+        evidence={"steps_without_reset": len(flags) - sum(flags), "steps": len(flags),
+                  "grad_norm_early": round(early, 6), "grad_norm_late": round(late, 6)},
+        fix="Call optimizer.zero_grad() before loss.backward() in every iteration.",
+        explains=EXPLAINS,
+    )]

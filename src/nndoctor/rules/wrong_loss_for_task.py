@@ -1,0 +1,72 @@
+"""The loss does not fit the task.
+
+## What it does
+Compares the loss with the labels and the output width: a regression loss
+(MSE, L1) on integer class ids with a single output, binary cross-entropy on
+a one-hot problem of more than two classes.
+
+## Why is this bad?
+MSE on class ids treats class 9 as "nine times class 1" and rewards
+predicting the average id: the model hedges towards the middle classes.
+Binary cross-entropy on K > 2 one-hot classes trains K independent yes/no
+questions, and Keras then reports binary accuracy, which looks high (90% for
+10 classes by predicting all zeros) while the model has learned nothing.
+
+## Example
+```python
+model = nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 1))
+loss = nn.MSELoss()(model(x).squeeze(), y.float())      # y: class ids 0..9
+```
+
+## Use instead
+```python
+model = nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10))
+loss = nn.CrossEntropyLoss()(model(x), y)
+```
+"""
+
+from __future__ import annotations
+
+from nndoctor.findings import Finding
+from nndoctor.observations import Observations
+from nndoctor.rules._model import last_layer_location, loss_label
+
+ID = "wrong-loss-for-task"
+KIND = "cause"
+MIN_CLASSES = 3  # ids 0/1 under MSE is a (poor but) working binary regression
+EXPLAINS = ("loss-plateau", "prediction-collapse", "accuracy-stuck")
+
+
+def check(obs: Observations) -> list[Finding]:
+    model, data = obs.model, obs.data
+    labels = data.labels if data else None
+    if model is None or labels is None:
+        return []
+    width = model.output_width or 0
+    if model.loss in ("mse", "l1") and labels.encoding == "ids" and width == 1 and \
+            labels.n_classes >= MIN_CLASSES:
+        return [Finding(
+            id=ID, kind=KIND, severity="error", confidence=0.8,
+            title=f"{loss_label(model)} regresses {labels.n_classes} class ids with one output",
+            where=f"{loss_label(model)} on the labels",
+            location=model.loss_location,
+            evidence={"loss": model.loss, "output_units": width, "label_encoding": "ids",
+                      "classes": labels.n_classes},
+            fix=f"Give the last layer {labels.n_classes} outputs and use CrossEntropyLoss "
+                "(Keras: softmax + sparse_categorical_crossentropy).",
+            explains=EXPLAINS,
+        )]
+    if model.loss in ("bce", "bce_logits") and labels.encoding == "one-hot" and \
+            labels.n_classes > 2:
+        return [Finding(
+            id=ID, kind=KIND, severity="error", confidence=0.8,
+            title=f"Binary cross-entropy on a {labels.n_classes}-class one-hot problem",
+            where=f"{loss_label(model)} on one-hot labels",
+            location=model.loss_location or last_layer_location(model),
+            evidence={"loss": model.loss, "classes": labels.n_classes,
+                      "label_encoding": "one-hot"},
+            fix="Use softmax + categorical cross-entropy (PyTorch: CrossEntropyLoss on raw "
+                "scores with class ids).",
+            explains=EXPLAINS,
+        )]
+    return []
