@@ -59,7 +59,11 @@ class Report:
                 f"over {len(losses)} recorded steps."
             )
         if not self.experiments and not self.observations.trace:
-            return "No training observed: nndoctor saw no model, check or recorded step."
+            return (
+                "No training observed: nndoctor saw no model, check or recorded step. "
+                "It watches PyTorch optimizer steps and Keras fit() by itself; for NumPy "
+                "code, call nndoctor.numpy.check(...) or Monitor().record(loss) in your loop."
+            )
         return f"No problem found: {len(self.experiments)} checks passed."
 
     def to_json(self) -> dict[str, Any]:

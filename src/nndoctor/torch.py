@@ -66,6 +66,9 @@ def watch(
             f"loss_fn must be a loss module or function; got {type(loss_fn).__name__}."
         )
     outer = _session.current()
+    if outer is not None and TorchProbe.active is not None:
+        yield Watch(outer)  # under `nndoctor run`: the global probe already watches
+        return
     session = outer or _session.Session("torch", Path(out) if out else None)
     session.framework = "torch"
     probe = TorchProbe(session, model, optimizer).install()

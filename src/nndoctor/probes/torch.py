@@ -87,6 +87,8 @@ def infer_activation(output: torch.Tensor) -> str:
         else output.detach().float().reshape(-1, 1)
     )
     low, high = float(out.min()), float(out.max())
+    if out.shape[1] == 1 and low == high == 1.0:
+        return "softmax"  # softmax over one unit: exactly 1 for every input
     if out.shape[1] > 1 and low >= 0 and high <= 1:
         if torch.allclose(out.sum(dim=1), torch.ones(out.shape[0]), atol=1e-3):
             return "softmax"
@@ -100,6 +102,8 @@ def infer_activation(output: torch.Tensor) -> str:
 
 class TorchProbe:
     """Watches modules, losses and optimizers; emits observations into a session."""
+
+    active: TorchProbe | None = None  # the global probe `nndoctor run` installed
 
     def __init__(
         self,
@@ -153,9 +157,13 @@ class TorchProbe:
             torch.optim.Optimizer, "zero_grad", self._counting(torch.optim.Optimizer.zero_grad)
         )
         self._patch(nn.Module, "zero_grad", self._counting(nn.Module.zero_grad))
+        if self.only_model is None:
+            TorchProbe.active = self
         return self
 
     def remove(self) -> None:
+        if TorchProbe.active is self:
+            TorchProbe.active = None
         for handle in self.handles:
             handle.remove()
         self.handles = []

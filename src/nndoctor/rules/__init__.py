@@ -31,6 +31,7 @@ from nndoctor.rules import (
     prediction_collapse,
     predictions_ignore_input,
     saturated_activations,
+    softmax_single_unit,
     too_few_updates,
     unshuffled_data,
     vanishing_gradient,
@@ -39,6 +40,7 @@ from nndoctor.rules import (
 )
 
 RULES: tuple[ModuleType, ...] = (
+    softmax_single_unit,
     double_softmax,
     missing_output_activation,
     wrong_loss_for_task,

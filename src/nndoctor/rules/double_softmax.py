@@ -42,6 +42,8 @@ def check(obs: Observations) -> list[Finding]:
         return []
     if model.loss not in ("cross_entropy", "bce_logits"):
         return []
+    if model.output_width == 1 and model.output_activation == "softmax":
+        return []  # softmax-single-unit: a different fault
     squashed = {"softmax": "softmax", "sigmoid": "sigmoid"}.get(model.output_activation or "")
     if squashed is None or (squashed == "sigmoid" and model.loss == "cross_entropy"
                             and (model.output_width or 0) > 1):

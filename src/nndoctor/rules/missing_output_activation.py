@@ -53,7 +53,8 @@ def check(obs: Observations) -> list[Finding]:
         return []
     return [Finding(
         id=ID, kind=KIND, severity="error", confidence=0.9,
-        title=f"{loss_label(model)} expects {wanted} but the last layer outputs raw scores",
+        title=f"{loss_label(model)} expects {wanted} but the last layer outputs "
+        + ("probabilities" if activation in ("softmax", "sigmoid") else "raw scores"),
         where=f"the model's output ({model.last_layer or activation}) fed to {loss_label(model)}",
         location=last_layer_location(model),
         evidence={"loss": model.loss, "loss_expects": expects, "output_activation": activation,

@@ -1,0 +1,159 @@
+"""The PyTorch probe on real, small, seeded runs: harmless, robust, early, resumable."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import ROOT, nndoctor, problem_ids, validate
+
+torch = pytest.importorskip("torch")
+from torch import nn  # noqa: E402
+
+import nndoctor.torch as nnd_torch  # noqa: E402
+from nndoctor import UsageError  # noqa: E402
+from nndoctor.probes.torch import TorchProbe  # noqa: E402
+
+DROPOUT = ROOT / "tests" / "scripts" / "torch_dropout.py"
+
+
+def read(path: Path) -> dict:
+    return validate(json.loads(path.read_text()))
+
+
+def test_weights_bit_identical_with_and_without_nndoctor(tmp_path):
+    plain, watched = tmp_path / "plain.npy", tmp_path / "watched.npy"
+    subprocess.run([sys.executable, str(DROPOUT), str(plain)], check=True, capture_output=True)
+    result = nndoctor("run", str(DROPOUT), str(watched), "--out", str(tmp_path / "run"))
+    assert result.returncode == 0, result.stderr
+    a, b = np.load(plain), np.load(watched)
+    assert a.dtype == b.dtype and a.tobytes() == b.tobytes()
+    report = read(tmp_path / "run" / "report.json")
+    assert report["healthy"], problem_ids(report)
+
+
+def test_configuration_fault_is_in_the_trace_before_the_first_step(tmp_path):
+    out = tmp_path / "run"
+    result = nndoctor("run", str(DROPOUT), str(tmp_path / "w.npy"), "1", "softmax", "--out",
+                      str(out), "--quiet")
+    assert result.returncode == 0, result.stderr
+    events = [json.loads(line)["event"] for line in (out / "trace.jsonl").open()]
+    assert "ModelSpec" in events and "StepRecord" in events
+    assert events.index("ModelSpec") < events.index("StepRecord")
+    assert problem_ids(read(out / "report.json"))[0] == "double-softmax"
+
+
+def test_killed_run_is_reanalysed_from_its_trace(tmp_path):
+    out = tmp_path / "run"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "nndoctor", "run", str(DROPOUT), str(tmp_path / "w.npy"), "500",
+         "softmax", "--out", str(out)],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    trace = out / "trace.jsonl"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if trace.is_file() and trace.read_text().count('"StepRecord"') >= 150:
+            break
+        time.sleep(0.2)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    assert not (out / "report.json").exists()
+    result = nndoctor("report", str(out), "--quiet")
+    assert result.returncode == 0, result.stderr
+    report = read(out / "report.json")
+    assert problem_ids(report)[0] == "double-softmax", problem_ids(report)
+    assert len(report["series"]["step"]) >= 150
+
+
+def test_max_steps_stops_the_training_cleanly(tmp_path):
+    out = tmp_path / "run"
+    result = nndoctor("run", str(DROPOUT), str(tmp_path / "w.npy"), "500", "--out", str(out),
+                      "--max-steps", "25", "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert "stopped the training after 25 steps" in result.stderr
+    steps = (out / "trace.jsonl").read_text().count('"StepRecord"')
+    assert steps == 25
+    assert not (tmp_path / "w.npy").exists()  # the script never reached its end
+
+
+def _train(model, steps=40, seed=0, loss_fn=None):
+    generator = torch.Generator().manual_seed(seed)
+    x = torch.randn(128, 8, generator=generator)
+    y = (x[:, 0] + x[:, 1] > 0).long()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    loss_fn = loss_fn or nn.CrossEntropyLoss()
+    for _ in range(steps):
+        opt.zero_grad()
+        loss_fn(model(x), y).backward()
+        opt.step()
+    return opt
+
+
+def test_watch_finds_a_double_softmax_and_stays_silent_on_a_healthy_model():
+    torch.manual_seed(0)
+    bad = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 2), nn.Softmax(dim=1))
+    with nnd_torch.watch(bad) as doctor:
+        _train(bad)
+    report = doctor.report()
+    assert report.ids[0] == "double-softmax"
+    assert "double-softmax" in report._repr_html_()
+
+    torch.manual_seed(0)
+    good = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 2))
+    with nnd_torch.watch(good) as doctor:
+        _train(good, steps=200)
+    assert doctor.report().healthy, doctor.report().ids
+
+
+def test_watch_removes_its_hooks():
+    model = nn.Sequential(nn.Linear(8, 2))
+    with nnd_torch.watch(model):
+        pass
+    assert TorchProbe.active is None
+    assert not nn.modules.module._global_forward_hooks
+    assert not nn.modules.module._global_forward_pre_hooks
+
+
+def test_failing_hook_becomes_internal_error_and_training_goes_on(monkeypatch):
+    def broken(self, module, output):
+        raise RuntimeError("probe bug")
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 2))
+    reference = [p.detach().clone() for p in model.parameters()]
+    monkeypatch.setattr(TorchProbe, "_activation_stats", broken)
+    with nnd_torch.watch(model) as doctor:
+        _train(model)
+    report = doctor.report()
+    errors = [f for f in report.findings if f.id == "internal-error"]
+    assert errors and "probe bug" in errors[0].evidence["error"]
+    assert all(not torch.equal(a, b) for a, b in zip(reference, model.parameters(), strict=True))
+
+    monkeypatch.undo()
+    torch.manual_seed(0)
+    twin = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 2))
+    _train(twin)
+    assert all(torch.equal(a, b) for a, b in zip(model.parameters(), twin.parameters(),
+                                                 strict=True))
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("not a model",), "torch.nn.Module"),
+        ((nn.Linear(2, 2), "sgd"), "torch.optim.Optimizer"),
+        ((nn.Linear(2, 2), None, 3), "loss_fn"),
+    ],
+)
+def test_watch_rejects_bad_arguments_with_the_fix(args, message):
+    with pytest.raises(UsageError, match=message):
+        with nnd_torch.watch(*args):
+            pass
