@@ -157,3 +157,23 @@ def test_watch_rejects_bad_arguments_with_the_fix(args, message):
     with pytest.raises(UsageError, match=message):
         with nnd_torch.watch(*args):
             pass
+
+
+def test_compiled_model_is_diagnosed_without_breaking_its_graph(tmp_path):
+    script = tmp_path / "compiled.py"
+    script.write_text(
+        "import torch\nfrom torch import nn\n\ntorch.manual_seed(0)\n"
+        "x = torch.randn(256, 8)\ny = (x[:, 0] > 0).long()\n"
+        "model = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 2), nn.Softmax(dim=1))\n"
+        "compiled = torch.compile(model)\n"
+        "opt = torch.optim.SGD(model.parameters(), lr=0.1)\n"
+        "for i in range(40):\n"
+        "    opt.zero_grad()\n"
+        "    nn.functional.cross_entropy(compiled(x), y).backward()\n"
+        "    opt.step()\n",
+        encoding="utf-8",
+    )
+    result = nndoctor("run", str(script), "--out", str(tmp_path / "run"), "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert "Graph break" not in result.stderr
+    assert problem_ids(read(tmp_path / "run" / "report.json"))[0] == "double-softmax"

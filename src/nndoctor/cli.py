@@ -252,10 +252,14 @@ def _publish(
 
 
 def _html(report: Any) -> str:
+    import warnings
+
     from nndoctor.report.html import fallback, render
 
     try:
-        return render(report)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # plotting notes are ours, not the user's
+            return render(report)
     except Exception as error:  # noqa: BLE001 - the diagnosis was made; never lose it to the page
         return fallback(report, error)
 

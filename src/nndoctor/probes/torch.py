@@ -67,6 +67,11 @@ _OURS = str(Path(__file__).resolve().parent.parent)
 _TORCH = str(Path(torch.__file__).resolve().parent)
 
 
+def _compiling() -> bool:
+    compiler = getattr(torch, "compiler", None)
+    return bool(compiler is not None and compiler.is_compiling())
+
+
 def user_location() -> Location | None:
     """The innermost frame of the user's code (not torch, not nndoctor, not the stdlib)."""
     for frame in reversed(traceback.extract_stack()[:-1]):
@@ -181,6 +186,8 @@ class TorchProbe:
 
         @functools.wraps(hook)
         def guarded(*args: Any, **kwargs: Any) -> None:
+            if _compiling():
+                return None  # inside a torch.compile trace: stay out of the user's graph
             try:
                 hook(*args, **kwargs)
             except _session.StopTraining:
@@ -348,6 +355,8 @@ class TorchProbe:
             self.optimizer_location = self.optimizer_location or user_location()
         if self.model is None:
             self.model = self.only_model or self.last_root
+            # torch.compile wraps the model: name layers after the user's own module.
+            self.model = getattr(self.model, "_orig_mod", self.model)
             self.session.framework = "torch"
             self._emit_layers()
             self._emit_spec()
