@@ -102,7 +102,7 @@ def test_watch_finds_a_double_softmax_and_stays_silent_on_a_healthy_model():
     bad = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 2), nn.Softmax(dim=1))
     with nnd_torch.watch(bad) as doctor:
         _train(bad)
-    report = doctor.report()
+    report = doctor.report(trials=False)
     assert report.ids[0] == "double-softmax"
     assert "double-softmax" in report._repr_html_()
 
@@ -177,3 +177,52 @@ def test_compiled_model_is_diagnosed_without_breaking_its_graph(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "Graph break" not in result.stderr
     assert problem_ids(read(tmp_path / "run" / "report.json"))[0] == "double-softmax"
+
+
+def test_fix_trial_validates_the_fix_and_leaves_the_users_objects_untouched():
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    x = torch.tensor(digits.data / 16.0, dtype=torch.float32)
+    y = torch.tensor(digits.target)
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10), nn.Softmax(dim=1))
+    opt = torch.optim.SGD(model.parameters(), lr=0.05)
+    with nnd_torch.watch(model) as doctor:
+        for _epoch in range(2):
+            for i in range(0, len(x), 64):
+                opt.zero_grad()
+                nn.functional.cross_entropy(model(x[i : i + 64]), y[i : i + 64]).backward()
+                opt.step()
+    weights = [p.detach().clone() for p in model.parameters()]
+    moments = {k: v for k, v in opt.state_dict().items()}
+    rng = torch.random.get_rng_state()
+    report = doctor.report()
+    finding = next(f for f in report.findings if f.id == "double-softmax")
+    assert finding.validated is True
+    assert finding.trial.metric == "accuracy" and finding.trial.after > finding.trial.before
+    assert all(torch.equal(a, b) for a, b in zip(weights, model.parameters(), strict=True))
+    assert torch.equal(rng, torch.random.get_rng_state())
+    assert opt.state_dict().keys() == moments.keys()
+
+
+def test_a_fix_that_does_not_help_is_reported_and_ranked_lower(tmp_path):
+    # A deep sigmoid stack: lowering nothing helps but the activation swap does.
+    result = nndoctor("run", str(ROOT / "examples" / "torch" / "deep_digits.py"), "--out",
+                      str(tmp_path / "run"))
+    assert result.returncode == 0, result.stderr
+    assert "fix trials took" in result.stderr
+    report = read(tmp_path / "run" / "report.json")
+    trials = {f["id"]: f for f in report["findings"] if f.get("trial")}
+    assert trials["vanishing-gradient"]["validated"] is True
+    tried = [f for f in trials.values() if f["validated"] is False]
+    assert all(problem_ids(report).index(f["id"]) > 0 for f in tried)
+
+
+def test_no_experiments_skips_the_fix_trials(tmp_path):
+    result = nndoctor("run", str(DROPOUT), str(tmp_path / "w.npy"), "1", "softmax", "--out",
+                      str(tmp_path / "run"), "--no-experiments")
+    assert result.returncode == 0, result.stderr
+    assert "fix trial" not in result.stderr
+    report = read(tmp_path / "run" / "report.json")
+    assert all(f["validated"] is None for f in report["findings"])

@@ -17,7 +17,8 @@ from nndoctor.errors import UsageError
 # Our options may also follow the script's own arguments (DESIGN.md writes
 # `nndoctor run SCRIPT [ARGS…] [--out DIR]`); after a literal `--` everything
 # goes to the script.
-_VALUED = {"--out", "--json", "--html", "--max-steps", "--max-seconds"}
+_VALUED = {"--out", "--json", "--html", "--max-steps", "--max-seconds", "--trial-seconds"}
+MAX_TRIALS = 4  # fix trials per run: the first causes, most likely first
 _FLAGS = {"--quiet", "--strict", "--no-experiments"}
 
 
@@ -61,7 +62,15 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--max-steps", type=int, help="stop training after N steps, then diagnose")
     run.add_argument("--max-seconds", type=float, help="stop training after S seconds")
     run.add_argument(
-        "--no-experiments", action="store_true", help="skip active experiments (tiny-batch trial)"
+        "--no-experiments",
+        action="store_true",
+        help="skip active experiments (tiny-batch trial, fix trials on copies)",
+    )
+    run.add_argument(
+        "--trial-seconds",
+        type=float,
+        default=15.0,
+        help="time budget of each fix trial (default 15; at most 200 steps)",
     )
     run.set_defaults(handler=_run)
 
@@ -135,6 +144,8 @@ def _run(ns: argparse.Namespace) -> int:
         return _error("--max-steps must be at least 1")
     if ns.max_seconds is not None and ns.max_seconds <= 0:
         return _error("--max-seconds must be positive")
+    if ns.trial_seconds <= 0:
+        return _error("--trial-seconds must be positive (or use --no-experiments)")
     stamp = time.strftime("%Y%m%d-%H%M%S")
     # Absolute now: the script may chdir, and the report must land beside its trace.
     out = (ns.out or Path("nndoctor-runs") / f"{script.stem}-{stamp}").resolve()
@@ -152,6 +163,8 @@ def _run(ns: argparse.Namespace) -> int:
 
     with instrument(session):
         exit_code = _execute(script, ns.script_args, session)
+        if session.experiments and exit_code != 130:
+            _try_fixes(session, ns.trial_seconds, ns.quiet)
     from nndoctor.observations import RunInfo
 
     session.emit(
@@ -171,6 +184,39 @@ def _run(ns: argparse.Namespace) -> int:
     if ns.strict and exit_code == 0 and not report.healthy:
         return 1
     return exit_code
+
+
+def _try_fixes(session: _session.Session, seconds: float, quiet: bool) -> None:
+    """Fix trials on copies of the model the probe watched (PyTorch): issue 8."""
+    if "nndoctor.probes.torch" not in sys.modules:
+        return
+    from nndoctor.probes import torch_trials
+    from nndoctor.probes.torch import TorchProbe
+
+    probe = TorchProbe.active
+    if probe is None:
+        return
+    from nndoctor.diagnosis import diagnose
+
+    obs = session.observations()
+    causes = [f.id for f in diagnose(obs).findings if f.kind == "cause" and f.is_problem]
+    causes = [c for c in causes if c in torch_trials.FIXES][:MAX_TRIALS]
+    if not causes:
+        return
+    started = time.monotonic()
+    if not quiet:
+        print(f"nndoctor: trying {len(causes)} fix(es) on copies of your model "
+              f"(<= {seconds:g} s each; --no-experiments skips this)", file=sys.stderr)
+    for cause in causes:
+        for event in torch_trials.run(probe, obs, [cause], seconds):
+            session.emit(event)
+            if not quiet and hasattr(event, "validated"):
+                verdict = "fixed" if event.validated else "did not help"
+                print(f"nndoctor:   {cause}: {event.fix}: {event.metric} "
+                      f"{event.before:.3g} -> {event.after:.3g} ({verdict}, {event.steps} steps, "
+                      f"{event.seconds:.1f} s)", file=sys.stderr)
+    if not quiet:
+        print(f"nndoctor: fix trials took {time.monotonic() - started:.1f} s", file=sys.stderr)
 
 
 def _execute(script: Path, script_args: list[str], session: _session.Session) -> int:

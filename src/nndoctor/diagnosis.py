@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from nndoctor.findings import SEVERITY_RANK, Finding
+from nndoctor.findings import SEVERITY_RANK, Finding, Trial
 from nndoctor.observations import Observations
 from nndoctor.rules import run_rules
 
@@ -95,8 +95,39 @@ def diagnose(obs: Observations) -> Report:
         f.with_explains(tuple(s for s in f.explains if s in observed)) if f.kind == "cause" else f
         for f in findings
     ]
+    findings = [_with_trial(f, obs) for f in findings]
     findings.sort(key=_rank)
     return Report(obs.framework, tuple(findings), tuple(_experiments(obs)), _series(obs), obs)
+
+
+# Causes the configuration or a direct count proves (the loss call, the layer
+# list, the zero_grad count): a short trial that shows no gain says the budget
+# was too small for the gain to show, not that the cause is wrong.
+PROVEN_BY_CONFIGURATION = frozenset(
+    {
+        "double-softmax",
+        "missing-output-activation",
+        "softmax-single-unit",
+        "wrong-loss-for-task",
+        "labels-not-encoded",
+        "params-not-updated",
+        "grad-not-zeroed",
+    }
+)
+
+
+def _with_trial(f: Finding, obs: Observations) -> Finding:
+    """Attach the fix trial of this cause; an inferred cause whose fix did not help drops."""
+    trial = next((t for t in obs.fix_trials if t.cause == f.id), None)
+    if trial is None or f.kind != "cause":
+        return f
+    demote = not trial.validated and f.id not in PROVEN_BY_CONFIGURATION
+    return replace(
+        f,
+        validated=trial.validated,
+        trial=Trial(trial.steps, trial.metric, trial.before, trial.after),
+        confidence=round(f.confidence * 0.5, 3) if demote else f.confidence,
+    )
 
 
 def _rank(f: Finding) -> tuple[int, int, int, float]:

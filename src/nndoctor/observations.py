@@ -159,6 +159,24 @@ class OverfitTrial:
 
 
 @dataclass(frozen=True)
+class FixTrial:
+    """A suggested fix applied to a copy of the model and trained briefly, beside an unfixed copy.
+
+    `before` is the metric of the unfixed copy after the same steps, `after` that
+    of the fixed copy; both measured on held batches the copies never trained on.
+    """
+
+    cause: str
+    fix: str
+    metric: str  # "accuracy" (higher is better) or "loss" (lower is better)
+    steps: int
+    seconds: float
+    before: float
+    after: float
+    validated: bool
+
+
+@dataclass(frozen=True)
 class StepRecord:
     """One recorded training step. Per-layer statistics are sampled: empty when skipped."""
 
@@ -221,6 +239,8 @@ class ModelSpec:
     params_without_optimizer: tuple[str, ...] = ()
     optimizer_holds_model: bool | None = None  # None: no optimizer seen
     steps_without_grad: int = 0  # optimizer steps where no model parameter had a gradient
+    # The label format the loss reads when it fixes one: "ids" (Keras sparse_*), "one-hot".
+    label_format: str | None = None
 
 
 @dataclass(frozen=True)
@@ -240,6 +260,7 @@ class Observations:
     overfit: OverfitTrial | None = None
     trace: tuple[StepRecord, ...] = ()
     errors: tuple[InternalError, ...] = ()
+    fix_trials: tuple[FixTrial, ...] = ()
 
     @property
     def losses(self) -> list[float]:
@@ -259,7 +280,12 @@ _SINGLE_FIELDS = {
     EvalCheck: "evaluation",
     OverfitTrial: "overfit",
 }
-_APPEND_FIELDS = {StepRecord: "trace", InternalError: "errors", LayerInit: "init"}
+_APPEND_FIELDS = {
+    StepRecord: "trace",
+    InternalError: "errors",
+    LayerInit: "init",
+    FixTrial: "fix_trials",
+}
 EVENT_TYPES: dict[str, type] = {t.__name__: t for t in [*_SINGLE_FIELDS, *_APPEND_FIELDS]}
 
 

@@ -18,12 +18,23 @@ from nndoctor.errors import UsageError
 class Watch:
     """The handle `watch` yields: `.report()` diagnoses what was seen so far."""
 
-    def __init__(self, session: _session.Session) -> None:
-        self.session = session
+    def __init__(self, session: _session.Session, probe: Any = None) -> None:
+        self.session, self.probe = session, probe
+        self.tried = False
 
-    def report(self) -> Any:
+    def report(self, trials: bool = True, trial_seconds: float = 15.0) -> Any:
+        """The diagnosis; with `trials`, each mechanical fix is first tried on a copy (once)."""
         from nndoctor.diagnosis import diagnose
 
+        if trials and not self.tried and self.probe is not None:
+            from nndoctor.probes import torch_trials
+
+            self.tried = True
+            obs = self.session.observations()
+            causes = [f.id for f in diagnose(obs).findings if f.kind == "cause" and f.is_problem]
+            for cause in [c for c in causes if c in torch_trials.FIXES][:4]:
+                for event in torch_trials.run(self.probe, obs, [cause], trial_seconds):
+                    self.session.emit(event)
         return diagnose(self.session.observations())
 
 
@@ -73,7 +84,7 @@ def watch(
     session.framework = "torch"
     probe = TorchProbe(session, model, optimizer).install()
     try:
-        yield Watch(session)
+        yield Watch(session, probe)
     finally:
         probe.remove()
         if outer is None:

@@ -9,6 +9,7 @@ reductions on the tensor's device, on sampled steps only.
 
 from __future__ import annotations
 
+import copy
 import functools
 import math
 import traceback
@@ -42,6 +43,7 @@ EVERY_STEP_UNTIL = 20  # the first steps decide most faults: all of them are mea
 SAMPLE_EVERY = 10  # later, one step in ten (DESIGN.md: heavy statistics are sampled)
 SATURATION_MARGIN = 0.01  # TAXONOMY: within 1% of the limits
 SAMPLE_ROWS = 256  # rows of the first batch copied to profile inputs and labels
+CACHED_BATCHES = 8  # first batches copied for fix trials (nndoctor.probes.torch_trials)
 
 ACTIVATIONS = (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.ELU, nn.GELU, nn.SiLU)
 SQUASHING = {nn.Sigmoid: (0.0, 1.0), nn.Tanh: (-1.0, 1.0)}
@@ -65,6 +67,10 @@ FUNCTIONAL_LOSSES = {
 }
 _OURS = str(Path(__file__).resolve().parent.parent)
 _TORCH = str(Path(torch.__file__).resolve().parent)
+
+
+def _call_loss(original: Callable[..., Any], args: Any, kwargs: Any, out: Any, target: Any) -> Any:
+    return original(out, target, *args, **kwargs)
 
 
 def _compiling() -> bool:
@@ -143,6 +149,11 @@ class TorchProbe:
         self.profiled = False
         self.spec_sent = False
         self.steps_without_grad = 0
+        self.paused = False  # fix trials train copies: the hooks must not record them
+        self.batches: list[tuple[torch.Tensor, torch.Tensor]] = []
+        self.loss_fn: Callable[[Any, Any], Any] | None = None
+        self._last_input: Any = None
+        self.initial_state: dict[str, Any] | None = None
 
     # ------------------------------------------------------------ install / remove
 
@@ -186,7 +197,7 @@ class TorchProbe:
 
         @functools.wraps(hook)
         def guarded(*args: Any, **kwargs: Any) -> None:
-            if _compiling():
+            if self.paused or _compiling():
                 return None  # inside a torch.compile trace: stay out of the user's graph
             try:
                 hook(*args, **kwargs)
@@ -204,7 +215,8 @@ class TorchProbe:
     def _counting(self, original: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(original)
         def zero_grad(*args: Any, **kwargs: Any) -> Any:
-            self.zero_grads += 1
+            if not self.paused:
+                self.zero_grads += 1
             return original(*args, **kwargs)
 
         return zero_grad
@@ -225,8 +237,10 @@ class TorchProbe:
             self.in_loss += 1
             return
         self.depth += 1
-        if self.depth == 1 and not self.profiled and args and isinstance(args[0], torch.Tensor):
-            self._first_input = args[0]
+        if self.depth == 1 and args and isinstance(args[0], torch.Tensor):
+            self._last_input = args[0]
+            if not self.profiled:
+                self._first_input = args[0]
 
     def _forward(self, module: nn.Module, args: tuple[Any, ...], output: Any) -> None:
         if self._is_loss(module):
@@ -236,6 +250,8 @@ class TorchProbe:
                 (type(module).__name__, "values"),
             )
             if len(args) >= 2:
+                if self.loss_fn is None:
+                    self.loss_fn = module
                 self._loss_call(args[0], args[1], output, meaning)
             return
         self.depth -= 1
@@ -286,7 +302,9 @@ class TorchProbe:
         @functools.wraps(original)
         def loss(input: Any, target: Any, *args: Any, **kwargs: Any) -> Any:
             result = original(input, target, *args, **kwargs)
-            if not self.in_loss:
+            if not self.in_loss and not self.paused:
+                if self.loss_fn is None:
+                    self.loss_fn = functools.partial(_call_loss, original, args, kwargs)
                 try:
                     self._loss_call(input, target, result, meaning)
                 except Exception as error:  # noqa: BLE001 - never break the user's training
@@ -305,8 +323,18 @@ class TorchProbe:
         self.target, self.loss_value = target, value if isinstance(value, torch.Tensor) else None
         if self.output is None or output is not self.output:
             self.output = output
+        self._cache_batch(target)
         if not self.profiled:
             self._profile(output, target)
+
+    @torch.no_grad()
+    def _cache_batch(self, target: torch.Tensor) -> None:
+        x = self._last_input
+        if len(self.batches) >= CACHED_BATCHES or not isinstance(x, torch.Tensor):
+            return
+        if x.ndim and target.ndim and x.shape[0] == target.shape[0]:
+            self.batches.append((x.detach().clone(), target.detach().clone()))
+        self._last_input = None
 
     @torch.no_grad()
     def _profile(self, output: torch.Tensor, target: torch.Tensor) -> None:
@@ -357,6 +385,8 @@ class TorchProbe:
             self.model = self.only_model or self.last_root
             # torch.compile wraps the model: name layers after the user's own module.
             self.model = getattr(self.model, "_orig_mod", self.model)
+            if self.model is not None:  # fix trials start from the weights training started from
+                self.initial_state = copy.deepcopy(self.model.state_dict())
             self.session.framework = "torch"
             self._emit_layers()
             self._emit_spec()
