@@ -24,6 +24,15 @@ from nndoctor.probes.torch import TorchProbe  # noqa: E402
 DROPOUT = ROOT / "tests" / "scripts" / "torch_dropout.py"
 
 
+def steps_in_trace(path: Path) -> int:
+    """Recorded steps: sampled ones are StepRecords, the others travel in LossRuns."""
+    steps = 0
+    for line in path.open():
+        event = json.loads(line)
+        steps += {"StepRecord": 1, "LossRun": len(event.get("losses", []))}.get(event["event"], 0)
+    return steps
+
+
 def read(path: Path) -> dict:
     return validate(json.loads(path.read_text()))
 
@@ -60,7 +69,7 @@ def test_killed_run_is_reanalysed_from_its_trace(tmp_path):
     trace = out / "trace.jsonl"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        if trace.is_file() and trace.read_text().count('"StepRecord"') >= 150:
+        if trace.is_file() and trace.read_text().count('"StepRecord"') >= 30:
             break
         time.sleep(0.2)
     os.kill(process.pid, signal.SIGKILL)
@@ -70,7 +79,7 @@ def test_killed_run_is_reanalysed_from_its_trace(tmp_path):
     assert result.returncode == 0, result.stderr
     report = read(out / "report.json")
     assert problem_ids(report)[0] == "double-softmax", problem_ids(report)
-    assert len(report["series"]["step"]) >= 150
+    assert len(report["series"]["step"]) >= 30
 
 
 def test_max_steps_stops_the_training_cleanly(tmp_path):
@@ -79,8 +88,7 @@ def test_max_steps_stops_the_training_cleanly(tmp_path):
                       "--max-steps", "25", "--quiet")
     assert result.returncode == 0, result.stderr
     assert "stopped the training after 25 steps" in result.stderr
-    steps = (out / "trace.jsonl").read_text().count('"StepRecord"')
-    assert steps == 25
+    assert steps_in_trace(out / "trace.jsonl") == 25
     assert not (tmp_path / "w.npy").exists()  # the script never reached its end
 
 

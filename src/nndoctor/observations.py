@@ -195,6 +195,36 @@ class StepRecord:
 
 
 @dataclass(frozen=True)
+class LossRun:
+    """Unsampled steps in one event: only their losses and whether gradients were reset.
+
+    A trace line per step costs more than a small model's step (bench/overhead.py),
+    so steps between two sampled ones travel together; `fold` expands them.
+    """
+
+    first_step: int
+    losses: tuple[float | None, ...]
+    grads_zeroed: tuple[bool | None, ...]
+
+    def records(self) -> list[StepRecord]:
+        return [
+            StepRecord(
+                step=self.first_step + i,
+                loss=loss,
+                metric=None,
+                pred_counts=None,
+                label_counts=None,
+                grad_norms=(),
+                update_ratios=(),
+                params_changed=None,
+                nonfinite=loss is not None and not math.isfinite(loss),
+                grads_zeroed=zeroed,
+            )
+            for i, (loss, zeroed) in enumerate(zip(self.losses, self.grads_zeroed, strict=True))
+        ]
+
+
+@dataclass(frozen=True)
 class RunInfo:
     """How the training ended, as far as nndoctor saw it."""
 
@@ -286,7 +316,9 @@ _APPEND_FIELDS = {
     LayerInit: "init",
     FixTrial: "fix_trials",
 }
-EVENT_TYPES: dict[str, type] = {t.__name__: t for t in [*_SINGLE_FIELDS, *_APPEND_FIELDS]}
+EVENT_TYPES: dict[str, type] = {
+    t.__name__: t for t in [*_SINGLE_FIELDS, *_APPEND_FIELDS, LossRun]
+}
 
 
 def fold(events: typing.Iterable[Any], framework: str = "numpy") -> Observations:
@@ -296,6 +328,8 @@ def fold(events: typing.Iterable[Any], framework: str = "numpy") -> Observations
     for event in events:
         if type(event) in _SINGLE_FIELDS:
             single[_SINGLE_FIELDS[type(event)]] = event
+        elif type(event) is LossRun:
+            many["trace"].extend(event.records())
         elif type(event) is LayerInit and event.name in {e.name for e in many["init"]}:
             many["init"] = [e for e in many["init"] if e.name != event.name] + [event]
         else:
@@ -310,7 +344,13 @@ def fold(events: typing.Iterable[Any], framework: str = "numpy") -> Observations
 
 def to_json(event: Any) -> dict[str, Any]:
     """An event as a JSON object, tagged with its type."""
-    return {"event": type(event).__name__, **_plain(dataclasses.asdict(event))}
+    return {"event": type(event).__name__, **_fields(event)}
+
+
+def _fields(obj: Any) -> dict[str, Any]:
+    # A shallow walk: dataclasses.asdict deep-copies every value, and a trace
+    # line is written at every training step (bench/overhead.py measured it).
+    return {f.name: _plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
 
 
 def from_json(obj: dict[str, Any]) -> Any:
@@ -328,6 +368,8 @@ def _plain(value: Any) -> Any:
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return _fields(value)
     return value
 
 
