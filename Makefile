@@ -17,13 +17,18 @@ $(STAMP): requirements-dev.txt pyproject.toml
 demo: $(STAMP)
 	$(BIN)/nndoctor run examples/seeds/seed_002.py --out nndoctor-runs/demo
 
+# Two pytest workers for the two cores; one math thread each, so they do not fight.
 test: $(STAMP)
 	$(BIN)/ruff check src tests
-	$(BIN)/pytest -q
+	OMP_NUM_THREADS=1 $(BIN)/pytest -q -n 2
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
+
+bench: $(STAMP)
+	$(BIN)/python bench/overhead.py
+	$(BIN)/python bench/run.py
 
 clean:
 	rm -rf $(VENV) nndoctor-runs

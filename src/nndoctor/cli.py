@@ -198,6 +198,8 @@ def _try_fixes(session: _session.Session, seconds: float, quiet: bool) -> None:
         return
     from nndoctor.diagnosis import diagnose
 
+    for event in torch_trials.label_control(probe, session.observations(), seconds):
+        session.emit(event)
     obs = session.observations()
     causes = [f.id for f in diagnose(obs).findings if f.kind == "cause" and f.is_problem]
     causes = [c for c in causes if c in torch_trials.FIXES][:MAX_TRIALS]

@@ -90,13 +90,19 @@ class Report:
 
 def diagnose(obs: Observations) -> Report:
     findings = run_rules(obs)
+    found = {f.id for f in findings if f.is_problem}
+    # A cause another found cause explains is its mechanism (dead-relu under
+    # lr-too-high, vanishing-gradient under wrong-activation): it ranks after it.
+    mechanisms = {
+        e for f in findings if f.kind == "cause" and f.is_problem for e in f.explains if e != f.id
+    } & found
     observed = {f.id for f in findings if f.kind == "symptom" and f.is_problem}
     findings = [
         f.with_explains(tuple(s for s in f.explains if s in observed)) if f.kind == "cause" else f
         for f in findings
     ]
     findings = [_with_trial(f, obs) for f in findings]
-    findings.sort(key=_rank)
+    findings.sort(key=lambda f: _rank(f, f.id in mechanisms))
     return Report(obs.framework, tuple(findings), tuple(_experiments(obs)), _series(obs), obs)
 
 
@@ -130,12 +136,13 @@ def _with_trial(f: Finding, obs: Observations) -> Finding:
     )
 
 
-def _rank(f: Finding) -> tuple[int, int, int, float]:
+def _rank(f: Finding, mechanism: bool = False) -> tuple[int, int, int, int, float]:
     # Problems before notes; causes before symptoms; a cause that explains a
     # seen symptom before one that explains none; then severity x confidence.
     return (
         0 if f.is_problem else 1,
         0 if f.kind == "cause" else 1,
+        1 if mechanism else 0,
         0 if f.explains else 1,
         -SEVERITY_WEIGHT[f.severity] * f.confidence - SEVERITY_RANK[f.severity] * 1e-3,
     )
@@ -202,6 +209,20 @@ def _experiments(obs: Observations) -> list[Experiment]:
                     "seconds": t.seconds,
                     "before": t.before,
                     "after": t.after,
+                },
+            )
+        )
+    if obs.label_control is not None:
+        c = obs.label_control
+        out.append(
+            Experiment(
+                "shuffled-labels-control",
+                c.real_held > c.shuffled_held,
+                {
+                    "steps": c.steps,
+                    "held_accuracy_real_labels": round(c.real_held, 4),
+                    "held_accuracy_shuffled_labels": round(c.shuffled_held, 4),
+                    "train_accuracy_real_labels": round(c.real_train, 4),
                 },
             )
         )

@@ -177,6 +177,21 @@ class FixTrial:
 
 
 @dataclass(frozen=True)
+class LabelControl:
+    """Two copies trained on the same cached batches, with real and with shuffled labels.
+
+    Accuracies on held batches; `real_train` on the batches the real copy trained on.
+    """
+
+    steps: int
+    real_train: float
+    real_held: float
+    shuffled_held: float
+    chance: float
+    held_samples: int
+
+
+@dataclass(frozen=True)
 class StepRecord:
     """One recorded training step. Per-layer statistics are sampled: empty when skipped."""
 
@@ -269,6 +284,12 @@ class ModelSpec:
     params_without_optimizer: tuple[str, ...] = ()
     optimizer_holds_model: bool | None = None  # None: no optimizer seen
     steps_without_grad: int = 0  # optimizer steps where no model parameter had a gradient
+    linear_stack: bool | None = None  # every weight layer fed the next one's input directly
+    same_batch_every_step: bool | None = None  # one tensor held every training input: full batch
+    batch_rows: int | None = None  # rows of a training batch
+    handwritten_loss: bool = False  # backward() ran on a loss no known loss function made
+    penalty_share: float | None = None  # (backward loss - criterion loss) / backward loss
+    weight_decay: float | None = None
     # The label format the loss reads when it fixes one: "ids" (Keras sparse_*), "one-hot".
     label_format: str | None = None
 
@@ -291,6 +312,7 @@ class Observations:
     trace: tuple[StepRecord, ...] = ()
     errors: tuple[InternalError, ...] = ()
     fix_trials: tuple[FixTrial, ...] = ()
+    label_control: LabelControl | None = None
 
     @property
     def losses(self) -> list[float]:
@@ -309,6 +331,7 @@ _SINGLE_FIELDS = {
     MutationCheck: "mutation",
     EvalCheck: "evaluation",
     OverfitTrial: "overfit",
+    LabelControl: "label_control",
 }
 _APPEND_FIELDS = {
     StepRecord: "trace",

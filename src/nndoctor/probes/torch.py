@@ -46,6 +46,7 @@ SATURATION_MARGIN = 0.01  # TAXONOMY: within 1% of the limits
 SAMPLE_ROWS = 256  # rows of the first batch copied to profile inputs and labels
 CACHED_BATCHES = 8  # first batches copied for fix trials (nndoctor.probes.torch_trials)
 
+WEIGHT_LAYERS = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)
 ACTIVATIONS = (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.ELU, nn.GELU, nn.SiLU)
 SQUASHING = {nn.Sigmoid: (0.0, 1.0), nn.Tanh: (-1.0, 1.0)}
 LOSSES: dict[type, tuple[str, str]] = {
@@ -160,6 +161,15 @@ class TorchProbe:
         self._held_key: Any = None
         self._held_cache: list[tuple[str, torch.Tensor]] = []
         self.module_hooks: list[Any] = []
+        self.loss_output: torch.Tensor | None = None
+        self._weight_output: Any = None
+        self.backward_value: torch.Tensor | None = None
+        self.backward_calls = 0
+        self.penalty_share: float | None = None
+        self.output_range = (0.0, 1.0)  # of the loss's input over sampled steps
+        self.inputs_seen: set[tuple[int, tuple[int, ...], float]] = set()
+        self.links = [0, 0]  # weight layer -> weight layer: [through something, direct]
+        self.first_activation: str | None = None  # of the first batch, before any update
         self.pending: list[tuple[torch.Tensor | None, bool | None]] = []
 
     # ------------------------------------------------------------ install / remove
@@ -179,6 +189,7 @@ class TorchProbe:
             torch.optim.Optimizer, "zero_grad", self._counting(torch.optim.Optimizer.zero_grad)
         )
         self._patch(nn.Module, "zero_grad", self._counting(nn.Module.zero_grad))
+        self._patch(torch.Tensor, "backward", self._backward(torch.Tensor.backward))
         if self.only_model is None:
             TorchProbe.active = self
         return self
@@ -247,6 +258,22 @@ class TorchProbe:
 
         return zero_grad
 
+    def _backward(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        """The loss the user differentiates: with a penalty added, or written by hand."""
+
+        @functools.wraps(original)
+        def backward(tensor: torch.Tensor, *args: Any, **kwargs: Any) -> Any:
+            if not self.paused and tensor.numel() == 1:
+                self.backward_value = tensor
+                self.backward_calls += 1
+                if self.loss_name is None:
+                    self.loss_value = tensor  # no known loss function: this is the loss
+                    if self.first_activation is None and isinstance(self.output, torch.Tensor):
+                        self.first_activation = infer_activation(self.output)
+            return original(tensor, *args, **kwargs)
+
+        return backward
+
     # ------------------------------------------------------------ module hooks
 
     def _registered(self, parent: nn.Module, name: str, child: nn.Module) -> None:
@@ -263,6 +290,13 @@ class TorchProbe:
             self.in_loss += 1
             return
         self.depth += 1
+        if self.depth == 1:
+            self._weight_output = None
+            self.current_root = module
+        elif isinstance(module, WEIGHT_LAYERS) and self._weight_output is not None and args:
+            # The previous weight layer's output object fed straight in: nothing
+            # (no activation) ran between the two layers.
+            self.links[args[0] is self._weight_output] += 1
         if self.depth == 1 and args and isinstance(args[0], torch.Tensor):
             self._last_input = args[0]
             if not self.profiled:
@@ -281,6 +315,8 @@ class TorchProbe:
                 self._loss_call(args[0], args[1], output, meaning)
             return
         self.depth -= 1
+        if self.depth > 0 and isinstance(module, WEIGHT_LAYERS):
+            self._weight_output = output
         if self.depth > 0:
             if not any(True for _ in module.children()):
                 self.leaf_in_root = module
@@ -300,7 +336,7 @@ class TorchProbe:
         return self.steps < EVERY_STEP_UNTIL or self.steps % SAMPLE_EVERY == 0
 
     def _name(self, module: nn.Module) -> str:
-        root = self.model or self.last_root
+        root = self.model or getattr(self, "current_root", None) or self.last_root
         if root is not None:
             for name, child in root.named_modules():
                 if child is module:
@@ -349,6 +385,12 @@ class TorchProbe:
         self.target, self.loss_value = target, value if isinstance(value, torch.Tensor) else None
         if self.output is None or output is not self.output:
             self.output = output
+        self.loss_output = output  # evaluation calls of the model must not replace it
+        x = self._last_input
+        if isinstance(x, torch.Tensor) and len(self.inputs_seen) < 2 and torch.is_grad_enabled():
+            # Memory is reused between batches: the first values tell batches apart.
+            head = float(x.detach().reshape(-1)[:64].double().sum()) if x.numel() else 0.0
+            self.inputs_seen.add((x.data_ptr(), tuple(x.shape), head))
         self._cache_batch(target)
         if not self.profiled:
             self._profile(output, target)
@@ -387,7 +429,7 @@ class TorchProbe:
                 width=int(rows.shape[1]),
                 min=float(rows.min()),
                 max=float(rows.max()),
-                rows_sum_to_one=infer_activation(out) == "softmax",
+                rows_sum_to_one=self._first_activation(out) == "softmax",
                 activation=infer_activation(out),
                 pred_counts=tuple(int(c) for c in torch.bincount(classes, minlength=2).tolist()),
                 nonfinite=int((~torch.isfinite(rows)).sum()),
@@ -477,6 +519,26 @@ class TorchProbe:
 
     @torch.no_grad()
     def _record(self) -> StepRecord:
+        total, data = self.backward_value, self.loss_value
+        if (
+            self.loss_name is not None
+            and isinstance(total, torch.Tensor)
+            and isinstance(data, torch.Tensor)
+            and data.numel() == 1
+            and total is not data
+        ):
+            t, d = float(total.detach()), float(data.detach())
+            if math.isfinite(t) and t > 0 and math.isfinite(d):
+                # The peak: a penalty that dominates pulls the weights to 0, and then
+                # it is small again while the model sits at the class prior.
+                self.penalty_share = max(self.penalty_share or 0.0, (t - d) / t)
+        out = self.loss_output
+        if isinstance(out, torch.Tensor) and out.numel() and torch.is_floating_point(out):
+            low, high = torch.aminmax(out.detach())
+            self.output_range = (
+                min(self.output_range[0], float(low)),
+                max(self.output_range[1], float(high)),
+            )
         loss = (
             float(self.loss_value.detach())
             if isinstance(self.loss_value, torch.Tensor) and self.loss_value.numel() == 1
@@ -573,7 +635,7 @@ class TorchProbe:
         params = list(model.named_parameters())
         trainable = [(n, p) for n, p in params if p.requires_grad]
         missing = tuple(n for n, p in trainable if id(p) not in held) if self.optimizers else ()
-        output = self.output
+        output = self.loss_output if self.loss_output is not None else self.output
         opt = self.optimizers[0] if self.optimizers else None
         self.session.emit(
             ModelSpec(
@@ -582,9 +644,7 @@ class TorchProbe:
                 output_width=int(output.reshape(output.shape[0], -1).shape[1])
                 if isinstance(output, torch.Tensor) and output.ndim >= 1
                 else None,
-                output_activation=infer_activation(output)
-                if isinstance(output, torch.Tensor)
-                else None,
+                output_activation=self._activation(output),
                 loss=self.loss_name[0] if self.loss_name else None,
                 loss_expects=self._expects(),
                 optimizer=type(opt).__name__ if opt else None,
@@ -606,9 +666,33 @@ class TorchProbe:
                 if not self.optimizers
                 else any(id(p) in held for _, p in trainable),
                 steps_without_grad=self.steps_without_grad,
+                handwritten_loss=self.loss_name is None and self.backward_calls > 0,
+                penalty_share=self.penalty_share,
+                weight_decay=float(opt.param_groups[0].get("weight_decay", 0.0) or 0.0)
+                if opt
+                else None,
+                same_batch_every_step=len(self.inputs_seen) == 1 if self.steps >= 2 else None,
+                batch_rows=next(iter(self.inputs_seen))[1][0] if self.inputs_seen else None,
+                linear_stack=self.links[1] > 0 and self.links[0] == 0
+                if sum(self.links)
+                else None,
             )
         )
         self.spec_sent = True
+
+    def _activation(self, output: Any) -> str | None:
+        activation = self.first_activation or (
+            infer_activation(output) if isinstance(output, torch.Tensor) else None
+        )
+        low, high = self.output_range
+        if activation == "sigmoid" and (low < 0 or high > 1):
+            return "linear"  # raw scores that happened to start inside [0, 1]
+        return activation
+
+    def _first_activation(self, out: torch.Tensor) -> str:
+        # Judged on the first batch: a trained raw output can drift into [0, 1].
+        self.first_activation = infer_activation(out)
+        return self.first_activation
 
     def _expects(self) -> str | None:
         if self.loss_name is None:

@@ -21,7 +21,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from nndoctor.observations import FixTrial, InternalError, Observations
+from nndoctor.observations import FixTrial, InternalError, LabelControl, Observations
 from nndoctor.probes.torch import TorchProbe
 
 MAX_STEPS = 200  # issue 8: a trial runs <= 200 steps or its time budget, whichever first
@@ -71,6 +71,38 @@ def run(probe: TorchProbe, obs: Observations, causes: list[str], seconds: float)
     finally:
         probe.paused = False
     return events
+
+
+def label_control(probe: TorchProbe, obs: Observations, seconds: float) -> list[Any]:
+    """The shuffled-labels control: do real labels teach the copy more than shuffled ones?"""
+    if probe.model is None or not probe.optimizers or probe.loss_fn is None:
+        return []
+    train, held = _split(probe.batches)
+    if held is train:
+        return []  # without held batches the control cannot tell learning from memorising
+    targets = torch.cat([t.reshape(t.shape[0], -1) for _, t in train])
+    if not _is_classes(targets) or _class_ids(targets).unique().numel() < 2:
+        return []
+    probe.paused = True
+    try:
+        with torch.random.fork_rng(devices=[]):
+            user = _user_setup(probe, obs)
+            torch.manual_seed(0)
+            model, steps = _train(probe, user, train, seconds / 2, None)
+            real_train, _ = _measure(probe, user, model, train)
+            real_held, _ = _measure(probe, user, model, held)
+            generator = torch.Generator().manual_seed(0)
+            shuffled = [(x, t[torch.randperm(t.shape[0], generator=generator)]) for x, t in train]
+            torch.manual_seed(0)
+            model, _ = _train(probe, user, shuffled, math.inf, steps)
+            shuffled_held, _ = _measure(probe, user, model, held)
+    except Exception as error:  # noqa: BLE001 - a failed experiment is a note, not a crash
+        return [InternalError("label control", f"{type(error).__name__}: {error}")]
+    finally:
+        probe.paused = False
+    classes = int(_class_ids(targets).unique().numel())
+    n = sum(int(t.shape[0]) for _, t in held)
+    return [LabelControl(steps, real_train, real_held, shuffled_held, 1 / classes, n)]
 
 
 def _trial(probe: TorchProbe, obs: Observations, cause: str, seconds: float) -> FixTrial | None:
@@ -332,6 +364,12 @@ def _fix_vanishing(probe: TorchProbe, obs: Observations, user: Setup) -> list[An
     return [("replace hidden sigmoid/tanh by ReLU with He init", reinit)]
 
 
+def _fix_activation(probe: TorchProbe, obs: Observations, user: Setup) -> list[Any]:
+    if obs.model is not None and obs.model.linear_stack:
+        return []  # adding a layer needs the user's forward: nothing mechanical to try
+    return _fix_vanishing(probe, obs, user)
+
+
 def _last_leaf(model: nn.Module) -> nn.Module | None:
     leaves = [m for m in model.modules() if not any(True for _ in m.children())]
     return leaves[-1] if leaves else None
@@ -374,4 +412,5 @@ FIXES: dict[str, Callable[[TorchProbe, Observations, Setup], list[Any]]] = {
     "bad-init": _fix_init,
     "dead-relu": _fix_dead_relu,
     "vanishing-gradient": _fix_vanishing,
+    "wrong-activation": _fix_activation,
 }

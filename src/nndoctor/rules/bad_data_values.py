@@ -45,6 +45,7 @@ def check(obs: Observations) -> list[Finding]:
         and labels.counts
         and sum(1 for c in labels.counts if c) == 1
         and obs.data.n_samples > 1
+        and not _classes_seen_later(obs)
     ):
         problems["single_label_class"] = labels.counts.index(max(labels.counts))
     if not problems:
@@ -63,3 +64,10 @@ def check(obs: Observations) -> list[Finding]:
             explains=EXPLAINS,
         )
     ]
+
+
+def _classes_seen_later(obs: Observations) -> bool:
+    """Later batches hold other classes: the profiled first batch was one class only
+    because the data is sorted (unshuffled-data), not because the labels are."""
+    seen = {i for r in obs.trace if r.label_counts for i, c in enumerate(r.label_counts) if c}
+    return len(seen) > 1

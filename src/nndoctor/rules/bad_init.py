@@ -31,13 +31,20 @@ import math
 
 from nndoctor.findings import Finding
 from nndoctor.observations import Observations
+from nndoctor.rules import dead_relu
 
 ID = "bad-init"
 KIND = "cause"
 # std * sqrt(fan_in) above 10: each layer scales its input 10x beyond the
 # LeCun/Glorot/He range (1 to 1.4), compounding over layers.
 TOO_LARGE = 10.0
-EXPLAINS = ("prediction-collapse", "loss-plateau", "accuracy-stuck", "saturated-activations")
+EXPLAINS = (
+    "prediction-collapse",
+    "loss-plateau",
+    "accuracy-stuck",
+    "saturated-activations",
+    "dead-relu",
+)
 
 
 def check(obs: Observations) -> list[Finding]:
@@ -89,4 +96,30 @@ def check(obs: Observations) -> list[Finding]:
                 explains=EXPLAINS,
             )
         )
+    dead = _dead_at_start(obs)
+    if dead and not findings:
+        names = ", ".join(name for name, _ in dead)
+        findings.append(
+            Finding(
+                id=ID,
+                kind=KIND,
+                severity="error",
+                confidence=0.8,
+                title=f"{max(v for _, v in dead):.0%} of the units of {names} output 0 for every "
+                "input before the first update",
+                where=f"initialisation of the layers before {names}",
+                evidence={f"{name}.dead_at_step_0": round(v, 3) for name, v in dead},
+                fix="Initialise weights with He init (nn.init.kaiming_normal_) and biases at 0 "
+                "(or small positive values); never large negative biases before a ReLU.",
+                explains=EXPLAINS,
+            )
+        )
     return findings
+
+
+def _dead_at_start(obs: Observations) -> list[tuple[str, float]]:
+    """ReLU layers already dead on the first step, before any update: the init did it."""
+    first = next((r for r in obs.trace if r.dead_fractions), None)
+    if first is None or first.step != 0:
+        return []
+    return [(v.name, v.value) for v in first.dead_fractions if v.value >= dead_relu.DEAD]

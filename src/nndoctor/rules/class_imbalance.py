@@ -44,7 +44,13 @@ def check(obs: Observations) -> list[Finding]:
     if share < DOMINANT:
         return []
     preds = next((r.pred_counts for r in reversed(obs.trace) if r.pred_counts), None)
-    collapsed = bool(preds) and top < len(preds) and preds[top] / sum(preds) >= COLLAPSE
+    # A model that learned predicts the majority about as often as it occurs (95% of
+    # 95/5 labels): collapse means it also takes at least half of the minority's share.
+    collapsed = (
+        bool(preds)
+        and top < len(preds)
+        and preds[top] / sum(preds) >= max(COLLAPSE, share + (1 - share) / 2)
+    )
     return [
         Finding(
             id=ID,

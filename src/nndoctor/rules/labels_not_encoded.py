@@ -3,7 +3,9 @@
 ## What it does
 Compares the labels you pass (shape, integer ids or one-hot, value range,
 class count) with the network output on the same batch (units per sample,
-sigmoid or softmax range).
+sigmoid or softmax range) and with the label format the loss reads (Keras:
+`sparse_categorical_crossentropy` reads ids, `categorical_crossentropy`
+one-hot rows).
 
 ## Why is this bad?
 Hand-written losses and gradients such as `A - Y` broadcast silently: class
@@ -44,7 +46,11 @@ def check(obs: Observations) -> list[Finding]:
     if broadcast or obs.data is None or obs.data.labels is None or obs.output is None:
         return broadcast
     labels, width = obs.data.labels, obs.output.width
-    expects_ids = obs.model is not None and obs.model.loss_expects == "ids"
+    label_format = obs.model.label_format if obs.model else None  # Keras: sparse_* reads ids
+    # NLLLoss and CrossEntropyLoss (PyTorch) read class ids; so do Keras sparse_* losses.
+    expects_ids = obs.model is not None and (
+        "ids" in (obs.model.loss_expects, label_format) or obs.model.loss == "nll"
+    )
     evidence = {
         "label_shape": list(labels.shape),
         "label_encoding": labels.encoding,
@@ -70,6 +76,21 @@ def check(obs: Observations) -> list[Finding]:
 
     agreement = obs.overfit.unit_agreement if obs.overfit else None
     count_problem = labels.max >= width or (labels.min >= 1 and labels.max == width)
+    if label_format == "ids" and labels.encoding == "one-hot":
+        return found(
+            f"Labels are one-hot rows of {labels.n_classes} but the loss reads class ids",
+            "Pass class ids, y = y.argmax(axis=1), or use categorical_crossentropy with "
+            "one-hot labels.",
+            0.9,
+        )
+    if label_format == "one-hot" and labels.encoding == "ids" and width > 1 and not count_problem:
+        return found(
+            f"Labels are class ids of shape {tuple(labels.shape)} but the loss reads one-hot "
+            f"rows of {width}",
+            f"One-hot encode the labels, y = keras.utils.to_categorical(y, {width}), or use "
+            "sparse_categorical_crossentropy with class ids.",
+            0.9,
+        )
     if labels.encoding == "ids" and width > 1 and not expects_ids and not count_problem:
         # Code that indexes by id (probs[range(m), y]) is right with ids: only
         # the trial tells it from code that broadcasts them.

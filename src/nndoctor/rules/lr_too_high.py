@@ -28,6 +28,7 @@ import math
 from nndoctor.findings import Finding
 from nndoctor.observations import Observations
 from nndoctor.rules._signals import collapsed_class, median, trace_ratios, weight_ratios
+from nndoctor.rules.inputs_not_normalized import OFF_SCALE
 
 ID = "lr-too-high"
 KIND = "cause"
@@ -40,6 +41,9 @@ STALLED = 0.5  # or stays above half its start while predictions collapse
 EXPLAINS = ("nan-loss", "loss-plateau", "prediction-collapse", "dead-relu", "exploding-gradient")
 
 
+INPUT_SCALE_CONFIDENCE = 0.6  # below inputs-not-normalized's 0.8: that cause comes first
+EARLY_STEPS = 10  # recorded steps that count as the start of training
+REPLACED = 1.0  # an update as large as the weights replaces them instead of adjusting them
 RELAPSE = 3.0  # the last quarter sits 3x above the best loss reached: it learned, then lost it
 
 
@@ -47,7 +51,7 @@ def check(obs: Observations) -> list[Finding]:
     losses = [r.loss for r in obs.trace if r.loss is not None]
     ratios = weight_ratios(obs) or trace_ratios(obs)
     if not ratios or median(ratios) <= TOO_HIGH:
-        return _relapse(losses)
+        return _early_blowup(obs, losses) or _relapse(losses)
     ratio = median(ratios)
     finite = [v for v in losses if math.isfinite(v)]
     diverged = bool(finite) and (
@@ -70,12 +74,19 @@ def check(obs: Observations) -> list[Finding]:
         evidence["predictions"] = "collapsed onto one class"
     if trial:
         evidence["tiny_batch_trial"] = f"loss {trial.before:.4g} -> {trial.after:.4g}"
+    confidence = 0.85 if diverged or trial_diverged else 0.7
+    inputs = obs.data.inputs if obs.data else None
+    if inputs is not None and max(inputs.std, abs(inputs.mean)) > OFF_SCALE:
+        # The first layer's gradient grows with its inputs: off-scale inputs make
+        # every step large, so the rate is a suspect behind the input scale.
+        confidence = INPUT_SCALE_CONFIDENCE
+        evidence["inputs_off_scale"] = True
     return [
         Finding(
             id=ID,
             kind=KIND,
             severity="error",
-            confidence=0.85 if diverged or trial_diverged else 0.7,
+            confidence=confidence,
             title=f"Each update changes the weights by {ratio:.2g} of their size (about 1e-3 is "
             "typical) and training "
             + ("diverges" if diverged or trial_diverged else "collapses onto one class"),
@@ -83,6 +94,37 @@ def check(obs: Observations) -> list[Finding]:
             evidence=evidence,
             fix=f"Lower the learning rate about {max(10, round(ratio / 1e-3, -1)):.0e}x, then tune "
             "by factors of 3 to 10.",
+            explains=EXPLAINS,
+        )
+    ]
+
+
+def _early_blowup(obs: Observations, losses: list[float]) -> list[Finding]:
+    """The first steps replaced the weights and the loss jumped: later medians hide it
+    once the units died and updates went to zero."""
+    early = [v.value for r in obs.trace[:EARLY_STEPS] for v in r.update_ratios]
+    first = [v for v in losses[:EARLY_STEPS] if math.isfinite(v)]
+    if not early or len(first) < 2 or max(early) <= REPLACED:
+        return []
+    if max(first) <= DIVERGED * first[0]:
+        return []
+    return [
+        Finding(
+            id=ID,
+            kind=KIND,
+            severity="error",
+            confidence=0.8,
+            title=f"The first updates were {max(early):.2g}x the size of the weights and the "
+            f"loss jumped from {first[0]:.3g} to {max(first):.3g}",
+            where="the learning rate of your update",
+            evidence={
+                "update_ratio_max_early": float(f"{max(early):.3g}"),
+                "loss_first": first[0],
+                "loss_peak_early": max(first),
+                "expected_around": 1e-3,
+            },
+            fix=f"Lower the learning rate about {max(10, round(max(early) / 1e-3, -1)):.0e}x, "
+            "then tune by factors of 3 to 10.",
             explains=EXPLAINS,
         )
     ]

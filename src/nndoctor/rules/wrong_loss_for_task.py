@@ -56,6 +56,20 @@ def check(obs: Observations) -> list[Finding]:
                 "(Keras: softmax + sparse_categorical_crossentropy).",
             explains=EXPLAINS,
         )]
+    if model.loss in ("mse", "l1") and labels.encoding == "ids" and width > 1 and \
+            labels.n_classes >= MIN_CLASSES and labels.max < width:
+        return [Finding(
+            id=ID, kind=KIND, severity="error", confidence=0.8,
+            title=f"{loss_label(model)} on class ids for a {width}-unit classifier",
+            where=f"{loss_label(model)} on the labels",
+            location=model.loss_location,
+            evidence={"loss": model.loss, "output_units": width, "label_encoding": "ids",
+                      "classes": labels.n_classes},
+            fix="Use CrossEntropyLoss on the raw scores with the class ids as they are "
+                "(Keras: sparse_categorical_crossentropy); a regression loss treats class 3 "
+                "as 'more' than class 2.",
+            explains=EXPLAINS,
+        )]
     if model.loss in ("bce", "bce_logits") and labels.encoding == "one-hot" and \
             labels.n_classes > 2:
         return [Finding(
