@@ -20,7 +20,7 @@ demo: $(STAMP)
 # Two pytest workers for the two cores; one math thread each, so they do not fight.
 test: $(STAMP)
 	$(BIN)/ruff check src tests
-	OMP_NUM_THREADS=1 $(BIN)/pytest -q -n 2
+	OMP_NUM_THREADS=1 $(BIN)/pytest -q -n 2 --dist loadgroup
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests

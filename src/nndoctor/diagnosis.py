@@ -46,7 +46,7 @@ class Report:
         if causes:
             rest = len(causes) - 1
             more = f" {rest} more cause{'s' if rest != 1 else ''} below." if rest else ""
-            return f"Most likely cause: {causes[0].title[0].lower()}{causes[0].title[1:]}.{more}"
+            return f"Most likely cause: {_sentence_inside(causes[0].title)}.{more}"
         if symptoms:
             return (
                 f"{symptoms[0].title}; nndoctor found no cause that explains it "
@@ -86,6 +86,15 @@ class Report:
         from nndoctor.report.html import fragment
 
         return fragment(self)
+
+
+def _sentence_inside(title: str) -> str:
+    """A title continued inside a sentence: 'The loss ...' -> 'the loss ...', but names
+    such as 'CrossEntropyLoss' or 'NLLLoss' keep their capitals."""
+    first = title.split(" ", 1)[0]
+    if first[1:] != first[1:].lower():
+        return title
+    return title[0].lower() + title[1:]
 
 
 def diagnose(obs: Observations) -> Report:

@@ -1,8 +1,10 @@
 """Install framework probes at the moment the user's script imports the framework.
 
-`nndoctor run` must not import torch itself (a NumPy script should not pay for
-it, and `import nndoctor` works without torch): a meta-path finder waits for
-the script's own `import torch`, lets it complete, then installs the probe.
+`nndoctor run` must not import torch or keras itself (a NumPy script should not
+pay for them, and `import nndoctor` works without them): a meta-path finder
+waits for the script's own `import torch` / `import keras`, lets it complete,
+then installs the probe. `import tf_keras` (Keras 2) gets a message saying it
+is not supported.
 """
 
 from __future__ import annotations
@@ -16,6 +18,12 @@ from typing import Any
 
 from nndoctor.observations import InternalError
 from nndoctor.session import Session
+
+KERAS2_MESSAGE = (
+    "this script uses Keras 2 (tf_keras, or keras < 3), which nndoctor does not instrument. "
+    "nndoctor supports Keras 3 (`import keras`, keras>=3, on the TensorFlow or torch backend): "
+    "pip install 'keras>=3' and unset TF_USE_LEGACY_KERAS."
+)
 
 
 class _AfterImport(importlib.abc.MetaPathFinder):
@@ -62,15 +70,38 @@ def instrument(session: Session) -> Iterator[None]:
         except Exception as error:  # noqa: BLE001 - a probe that cannot start is a note
             session.emit(InternalError("torch probe", f"{type(error).__name__}: {error}"))
 
-    finder = _AfterImport("torch", start_torch)
-    if "torch" in sys.modules:
-        start_torch()
-    else:
-        sys.meta_path.insert(0, finder)
+    def stand_down_torch() -> None:
+        # Keras on the torch backend runs torch underneath (its layers are modules,
+        # its losses call torch.nn.functional): once a Keras model is compiled or
+        # fitted, only the Keras probe reports, or every fact would be seen twice.
+        for probe in [p for p in probes if type(p).__name__ == "TorchProbe"]:
+            probe.remove()
+            probes.remove(probe)
+
+    def start_keras() -> None:
+        try:
+            from nndoctor.probes.keras import KerasProbe
+
+            probes.append(KerasProbe(session, on_torch_backend=stand_down_torch).install())
+        except Exception as error:  # noqa: BLE001 - a probe that cannot start is a note
+            session.emit(InternalError("keras probe", f"{type(error).__name__}: {error}"))
+
+    def keras2() -> None:
+        print(f"nndoctor: {KERAS2_MESSAGE}", file=sys.stderr)
+        session.emit(InternalError("keras probe", KERAS2_MESSAGE))
+
+    finders = []
+    for name, start in (("torch", start_torch), ("keras", start_keras), ("tf_keras", keras2)):
+        if name in sys.modules:
+            start()
+        else:
+            finders.append(_AfterImport(name, start))
+            sys.meta_path.insert(0, finders[-1])
     try:
         yield
     finally:
-        if finder in sys.meta_path:
-            sys.meta_path.remove(finder)
+        for finder in finders:
+            if finder in sys.meta_path:
+                sys.meta_path.remove(finder)
         for probe in probes:
             probe.remove()

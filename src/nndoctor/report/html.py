@@ -454,8 +454,9 @@ def _plot_loss(report: Report) -> Chart | None:
     metrics = _finite([r.metric for r in trace])
     if np.isfinite(metrics).any():
         twin = ax.twinx()
-        mx, my = _envelope(steps, metrics)
-        twin.plot(mx, my, color="#e07b00", linewidth=1.0, label="metric")
+        known = np.isfinite(metrics)  # e.g. Keras: one accuracy per epoch, gaps between
+        mx, my = _envelope(steps[known], metrics[known])
+        twin.plot(mx, my, color="#e07b00", linewidth=1.0, marker=".", label="metric")
         twin.set_ylabel("metric", color="#e07b00")
         twin.grid(False)
         twin.spines["right"].set_visible(True)

@@ -1,0 +1,22 @@
+"""Digits with a two-layer network and Adam."""
+
+import keras
+from keras import layers
+from sklearn.datasets import load_digits
+from sklearn.model_selection import train_test_split
+
+keras.utils.set_random_seed(0)
+digits = load_digits()
+x = (digits.data / 16.0).astype("float32")
+x_train, x_test, y_train, y_test = train_test_split(x, digits.target, test_size=0.2,
+                                                    random_state=0)
+
+model = keras.Sequential([
+    layers.Input((64,)),
+    layers.Dense(64, activation="relu", bias_initializer=keras.initializers.Constant(-6.0)),
+    layers.Dense(10, activation="softmax"),
+])
+model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+model.fit(x_train, y_train, batch_size=32, epochs=6, verbose=2)
+loss, accuracy = model.evaluate(x_test, y_test, verbose=0)
+print(f"test loss {loss:.4f}  test accuracy {accuracy:.4f}")

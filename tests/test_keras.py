@@ -1,0 +1,261 @@
+"""Keras 3 through `nndoctor run`: seed 003, the examples, harmlessness, failures.
+
+Every run is a subprocess, as a user runs nndoctor. TensorFlow's import alone
+takes seconds, so the runs of the selected tests start together in a module
+fixture, two at a time (the machine has two cores), each with one OpenMP
+thread: two runs then do not fight over the cores (the torch backend slows
+down 50x when they do).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import EXAMPLES, ROOT, problem_ids, validate
+
+pytestmark = [
+    pytest.mark.skipif(importlib.util.find_spec("keras") is None, reason="keras is not installed"),
+    # One xdist worker takes this whole module: its fixture makes every run, two at a time.
+    pytest.mark.xdist_group("keras"),
+]
+
+MANIFEST = json.loads((EXAMPLES / "keras" / "manifest.json").read_text())
+SCRIPTS = ROOT / "tests" / "scripts"
+SEED, SEED_FIXED = EXAMPLES / "seeds" / "seed_003.py", EXAMPLES / "seeds" / "seed_003_fixed.py"
+SEED_CAUSES = {"missing-output-activation", "inputs-not-normalized"}
+# The torch backend has no logits rescue (double softmax is real there) and
+# its own autograd path: these also run with KERAS_BACKEND=torch.
+ON_TORCH = {"wine_classifier.py", "iris_model.py", "digits_mlp_d.py", "deep_digits.py"}
+PARALLEL = 2
+
+
+@dataclass(frozen=True)
+class Run:
+    result: subprocess.CompletedProcess
+    report: dict | None
+    out: Path
+
+
+def _env(backend: str) -> dict[str, str]:
+    return {**os.environ, "NO_COLOR": "1", "KERAS_BACKEND": backend, "OMP_NUM_THREADS": "1"}
+
+
+def _python(args: list[str], backend: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=_env(backend),
+        timeout=300,
+    )
+
+
+def _doctor(script: Path, out: Path, *args: str, backend: str = "tensorflow") -> Run:
+    result = _python(["-m", "nndoctor", "run", str(script), "--out", str(out), *args], backend)
+    path = out / "report.json"
+    report = validate(json.loads(path.read_text())) if path.is_file() else None
+    return Run(result, report, out)
+
+
+def _weights(backend: str, tmp: Path) -> tuple[np.lib.npyio.NpzFile, np.lib.npyio.NpzFile]:
+    script = str(SCRIPTS / "keras_weights.py")
+    plain = _python([script, str(tmp / "plain.npz")], backend)
+    assert plain.returncode == 0, plain.stderr
+    doctor = _doctor(
+        SCRIPTS / "keras_weights.py", tmp / "run", str(tmp / "doctor.npz"), backend=backend
+    )
+    assert doctor.result.returncode == 0, doctor.result.stderr
+    return np.load(tmp / "plain.npz"), np.load(tmp / "doctor.npz")
+
+
+def _keras2(tmp: Path) -> Run:
+    (tmp / "tf_keras").mkdir()
+    (tmp / "tf_keras" / "__init__.py").write_text("")
+    (tmp / "train.py").write_text("import tf_keras\nprint('trained')\n")
+    return _doctor(tmp / "train.py", tmp / "run")
+
+
+def _jobs() -> dict[str, Callable[[Path], object]]:
+    jobs: dict[str, Callable[[Path], object]] = {}
+    for entry in MANIFEST:
+        name = Path(entry["script"]).name
+        for backend in ["tensorflow", "torch"] if name in ON_TORCH else ["tensorflow"]:
+            jobs[f"{backend}:{name}"] = lambda tmp, s=entry["script"], b=backend: _doctor(
+                ROOT / s, tmp / "run", backend=b
+            )
+    for backend in ("tensorflow", "torch"):
+        jobs[f"{backend}:seed_003.py"] = lambda tmp, b=backend: _doctor(SEED, tmp, backend=b)
+        jobs[f"{backend}:seed_003_fixed.py"] = lambda tmp, b=backend: _doctor(
+            SEED_FIXED, tmp, backend=b
+        )
+        jobs[f"weights:{backend}"] = lambda tmp, b=backend: _weights(b, tmp)
+    jobs["max-steps"] = lambda tmp: _doctor(SEED, tmp, "--max-steps", "1")
+    jobs["probe-fails"] = lambda tmp: _doctor(SCRIPTS / "keras_probe_fails.py", tmp)
+    jobs["callback"] = lambda tmp: _python([str(SCRIPTS / "keras_callback.py")], "tensorflow")
+    jobs["keras2"] = _keras2
+    return jobs
+
+
+JOBS = _jobs()
+
+
+@pytest.fixture(scope="module")
+def runs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The runs of every selected test in this module, made two at a time."""
+    wanted = sorted(
+        {
+            item.callspec.params["job"]
+            for item in request.session.items
+            if item.module is request.module
+            and "job" in getattr(getattr(item, "callspec", None), "params", {})
+        }
+        if hasattr(request.session, "items")
+        else JOBS
+    )
+    with ThreadPoolExecutor(PARALLEL) as pool:
+        futures = {
+            job: pool.submit(JOBS[job], tmp_path_factory.mktemp(re.sub(r"\W", "_", job)))
+            for job in wanted
+        }
+        return {job: future.result() for job, future in futures.items()}
+
+
+def _entries(healthy: bool) -> list:
+    return [
+        pytest.param(f"{backend}:{Path(e['script']).name}", e, id=f"{backend}-{e['script']}")
+        for e in MANIFEST
+        if e["healthy"] is healthy
+        for backend in (
+            ["tensorflow", "torch"] if Path(e["script"]).name in ON_TORCH else ["tensorflow"]
+        )
+    ]
+
+
+def _output(run: Run) -> str:
+    return run.result.stdout + run.result.stderr
+
+
+# ---------------------------------------------------------------- seed 003
+
+
+@pytest.mark.parametrize("job", ["tensorflow:seed_003.py", "torch:seed_003.py"])
+def test_seed_003_missing_activation_and_raw_pixels_ranked_first(runs, job):
+    run = runs[job]
+    assert run.result.returncode == 0, _output(run)
+    assert run.report["framework"] == "keras"
+    assert set(problem_ids(run.report)[:2]) == SEED_CAUSES, run.report["findings"]
+    first = run.report["findings"][0]
+    assert first["location"]["file"].endswith("seed_003.py")  # the Dense(2) line
+    assert "accuracy: 0.4948" in run.result.stdout  # the question's flatline, reproduced
+
+
+@pytest.mark.parametrize("job", ["tensorflow:seed_003_fixed.py", "torch:seed_003_fixed.py"])
+def test_seed_003_fixed_is_healthy_and_learns(runs, job):
+    run = runs[job]
+    assert run.result.returncode == 0, _output(run)
+    assert run.report["healthy"] is True, run.report["findings"]
+    accuracies = re.findall(r"accuracy: ([0-9.]+)", run.result.stdout)
+    assert float(accuracies[-1]) >= 0.95, accuracies
+
+
+@pytest.mark.parametrize("job", ["torch:seed_003.py"])
+def test_torch_probe_stands_down_for_keras_on_the_torch_backend(runs, job):
+    events = [json.loads(line) for line in (runs[job].out / "trace.jsonl").open()]
+    kinds = [e["event"] for e in events]
+    # The PyTorch probe would add its own profiles at Keras's first loss call.
+    assert kinds.count("DataProfile") == 1 and kinds.count("OutputProfile") == 1, kinds
+    assert {e["name"] for e in events if e["event"] == "ModelSpec"} == {"sequential"}
+
+
+@pytest.mark.parametrize("job", ["max-steps"])
+def test_configuration_faults_are_known_after_one_step(runs, job):
+    run = runs[job]
+    assert run.result.returncode == 0, _output(run)
+    assert "stopped the training after 1 steps" in run.result.stderr
+    assert len(run.report["series"]["step"]) == 1
+    assert set(problem_ids(run.report)[:2]) == SEED_CAUSES, run.report["findings"]
+
+
+# ---------------------------------------------------------------- examples
+
+
+@pytest.mark.parametrize("job, entry", _entries(healthy=False))
+def test_buggy_example_names_its_cause(runs, job, entry):
+    run = runs[job]
+    assert run.result.returncode == entry.get("exit_code", 0), _output(run)
+    problems = problem_ids(run.report)
+    for expected in entry["expected"]:
+        assert expected in problems[: len(entry["expected"]) + 1], problems
+    assert run.report["healthy"] is False
+
+
+@pytest.mark.parametrize("job, entry", _entries(healthy=True))
+def test_healthy_example_is_healthy(runs, job, entry):
+    run = runs[job]
+    assert run.result.returncode == 0, _output(run)
+    assert problem_ids(run.report) == [], run.report["findings"]
+    assert run.report["healthy"] is True
+    assert "test " in run.result.stdout  # the script's own result line
+
+
+def test_manifest_lists_every_keras_example():
+    listed = {Path(e["script"]).name for e in MANIFEST}
+    assert listed == {p.name for p in (EXAMPLES / "keras").glob("*.py")}
+    assert sum(not e["healthy"] for e in MANIFEST) >= 10
+    assert sum(e["healthy"] for e in MANIFEST) >= 4
+
+
+# ---------------------------------------------------------------- harmless, robust
+
+
+@pytest.mark.parametrize("job", ["weights:tensorflow", "weights:torch"])
+def test_final_weights_identical_with_and_without_nndoctor(runs, job):
+    plain, doctor = runs[job]
+    assert plain.files == doctor.files
+    for name in plain.files:
+        assert np.array_equal(plain[name], doctor[name]), name
+
+
+@pytest.mark.parametrize("job", ["probe-fails"])
+def test_failing_measurement_is_an_internal_error_and_training_goes_on(runs, job):
+    run = runs[job]
+    assert run.result.returncode == 0, _output(run)
+    accuracy = re.search(r"final accuracy ([0-9.]+)", run.result.stdout)
+    assert accuracy and float(accuracy.group(1)) > 0.8, run.result.stdout
+    notes = [f for f in run.report["findings"] if f["id"] == "internal-error"]
+    assert len(notes) == 1 and "broken on purpose" in notes[0]["evidence"]["error"]
+    assert len(run.report["series"]["loss"]) == 4 * 57  # every step recorded anyway
+    assert run.report["healthy"] is True
+
+
+@pytest.mark.parametrize("job", ["callback"])
+def test_diagnosis_callback_reports_in_a_plain_python_run(runs, job):
+    result = runs[job]
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout.strip().splitlines()[-1])
+    assert found["arrays"][0] == "missing-output-activation"
+    assert found["framework"] == "keras" and found["steps"] == 3 * 57
+    assert found["html"] > 1000
+    # A tf.data pipeline is not read; the rows given as `sample` are.
+    assert "inputs-not-normalized" in found["pipeline"]
+
+
+@pytest.mark.parametrize("job", ["keras2"])
+def test_keras2_script_gets_a_clear_message(runs, job):
+    run = runs[job]
+    assert run.result.returncode == 0, _output(run)
+    assert "Keras 2" in run.result.stderr and "Keras 3" in run.result.stderr
+    notes = [f for f in run.report["findings"] if f["id"] == "internal-error"]
+    assert notes and "Keras 2" in notes[0]["evidence"]["error"]
