@@ -44,6 +44,7 @@ EVERY_STEP_UNTIL = 20  # the first steps decide most faults: all of them are mea
 SAMPLE_EVERY = 10  # later, one step in ten (DESIGN.md: heavy statistics are sampled)
 SATURATION_MARGIN = 0.01  # TAXONOMY: within 1% of the limits
 SAMPLE_ROWS = 256  # rows of the first batch copied to profile inputs and labels
+SPEC_EVERY = 50  # steps between ModelSpec updates: a killed run keeps its counts
 CACHED_BATCHES = 8  # first batches copied for fix trials (nndoctor.probes.torch_trials)
 
 WEIGHT_LAYERS = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)
@@ -496,8 +497,8 @@ class TorchProbe:
         self.steps += 1
         self.zero_grads_at_last_step = self.zero_grads
         self.dead, self.saturated = {}, {}
-        if self.steps in (1, EVERY_STEP_UNTIL):
-            self._emit_spec()
+        if self.steps in (1, EVERY_STEP_UNTIL) or self.steps % SPEC_EVERY == 0:
+            self._emit_spec()  # its counts (steps without gradient) feed rules mid-run
         self._module_hooks(self._sampling())  # losses are still seen: F.* wrappers
         self.session.count_step()
 
