@@ -209,8 +209,21 @@ def _try_fixes(session: _session.Session, seconds: float, quiet: bool) -> None:
     if not quiet:
         print(f"nndoctor: trying {len(causes)} fix(es) on copies of your model "
               f"(<= {seconds:g} s each; --no-experiments skips this)", file=sys.stderr)
+    from contextlib import nullcontext
+
+    from rich.console import Console
+
+    console = Console(stderr=True)
     for cause in causes:
-        for event in torch_trials.run(probe, obs, [cause], seconds):
+        # A spinner in a terminal while the copies train; a line per finished trial.
+        status = (
+            console.status(f"nndoctor: trying the fix for {cause} on a copy of your model")
+            if console.is_terminal and not quiet
+            else nullcontext()
+        )
+        with status:
+            events = torch_trials.run(probe, obs, [cause], seconds)
+        for event in events:
             session.emit(event)
             if not quiet and hasattr(event, "validated"):
                 verdict = "fixed" if event.validated else "did not help"
