@@ -210,9 +210,9 @@ class Instrumented:
                     _session.activate(None)
             session.close()
             return
-        saved = torch_probe.SAMPLE_EVERY
+        saved = torch_probe.SAMPLE_EVERY, torch_probe.LATE_FACTOR
         if mode == "full":
-            torch_probe.SAMPLE_EVERY = 1
+            torch_probe.SAMPLE_EVERY, torch_probe.LATE_FACTOR = 1, 1
         probe, session = self.probes[mode], self.sessions[mode]
         probe.install()
         _session.activate(session)
@@ -221,7 +221,7 @@ class Instrumented:
         finally:
             _session.activate(None)
             probe.remove()
-            torch_probe.SAMPLE_EVERY = saved
+            torch_probe.SAMPLE_EVERY, torch_probe.LATE_FACTOR = saved
 
     def close(self) -> dict[str, Any]:
         info = {}

@@ -42,6 +42,8 @@ from nndoctor.probes.numpy import profile_inputs, profile_labels
 
 EVERY_STEP_UNTIL = 20  # the first steps decide most faults: all of them are measured
 SAMPLE_EVERY = 10  # later, one step in ten (DESIGN.md: heavy statistics are sampled)
+SPARSE_FROM = 200  # after this many steps, one step in SAMPLE_EVERY * LATE_FACTOR:
+LATE_FACTOR = 5  # a sampled step costs about one small-MLP step (bench/overhead.py)
 SATURATION_MARGIN = 0.01  # TAXONOMY: within 1% of the limits
 SAMPLE_ROWS = 256  # rows of the first batch copied to profile inputs and labels
 SPEC_EVERY = 50  # steps between ModelSpec updates: a killed run keeps its counts
@@ -334,7 +336,10 @@ class TorchProbe:
             self.output = output
 
     def _sampling(self) -> bool:
-        return self.steps < EVERY_STEP_UNTIL or self.steps % SAMPLE_EVERY == 0
+        if self.steps < EVERY_STEP_UNTIL:
+            return True
+        every = SAMPLE_EVERY * (LATE_FACTOR if self.steps >= SPARSE_FROM else 1)
+        return self.steps % every == 0
 
     def _name(self, module: nn.Module) -> str:
         root = self.model or getattr(self, "current_root", None) or self.last_root
