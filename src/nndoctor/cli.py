@@ -187,22 +187,30 @@ def _run(ns: argparse.Namespace) -> int:
 
 
 def _try_fixes(session: _session.Session, seconds: float, quiet: bool) -> None:
-    """Fix trials on copies of the model the probe watched (PyTorch): issue 8."""
-    if "nndoctor.probes.torch" not in sys.modules:
-        return
-    from nndoctor.probes import torch_trials
-    from nndoctor.probes.torch import TorchProbe
+    """Fix trials on copies of the model the probe watched (PyTorch, Keras): issue 8."""
+    probe: Any
+    if session.framework == "keras" and "nndoctor.probes.keras" in sys.modules:
+        from nndoctor.probes import keras_trials as trials
+        from nndoctor.probes.keras import KerasProbe
 
-    probe = TorchProbe.active
+        probe = KerasProbe.active
+    elif "nndoctor.probes.torch" in sys.modules:
+        from nndoctor.probes import torch_trials as trials
+        from nndoctor.probes.torch import TorchProbe
+
+        probe = TorchProbe.active
+    else:
+        return
     if probe is None:
         return
     from nndoctor.diagnosis import diagnose
 
-    for event in torch_trials.label_control(probe, session.observations(), seconds):
-        session.emit(event)
+    if hasattr(trials, "label_control"):  # the shuffled-labels control: PyTorch only
+        for event in trials.label_control(probe, session.observations(), seconds):
+            session.emit(event)
     obs = session.observations()
     causes = [f.id for f in diagnose(obs).findings if f.kind == "cause" and f.is_problem]
-    causes = [c for c in causes if c in torch_trials.FIXES][:MAX_TRIALS]
+    causes = [c for c in causes if c in trials.FIXES][:MAX_TRIALS]
     if not causes:
         return
     started = time.monotonic()
@@ -222,7 +230,7 @@ def _try_fixes(session: _session.Session, seconds: float, quiet: bool) -> None:
             else nullcontext()
         )
         with status:
-            events = torch_trials.run(probe, obs, [cause], seconds)
+            events = trials.run(probe, obs, [cause], seconds)
         for event in events:
             session.emit(event)
             if not quiet and hasattr(event, "validated"):

@@ -57,6 +57,7 @@ EARLY_STEPS = 5  # the first steps decide most faults: each of them is measured
 # Later steps are measured while the measurements stay under 3% of the time
 # spent in the train step (DESIGN.md: monitoring adds at most 5% to a step).
 BUDGET = 0.03
+SNAPSHOT_PARAMS = 5_000_000  # weights at the first fit kept for fix trials up to this size
 SATURATION_MARGIN = 0.01  # TAXONOMY: within 1% of the limits
 RECTIFIERS = {"relu", "relu6", "leaky_relu", "elu", "gelu", "silu"}  # as the torch probe
 SQUASHING = {"sigmoid": (0.0, 1.0), "hard_sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}
@@ -508,6 +509,8 @@ class DiagnosisCallback(keras.callbacks.Callback):
         self._batch_begin = 0
         self._notes: set[InternalError] = set()
         self._output_sent = False
+        self.keep_initial = False  # set under `nndoctor run`: fix trials start from these weights
+        self.initial_weights: list[np.ndarray] | None = None
 
     # ------------------------------------------------------------ public
 
@@ -593,6 +596,8 @@ class DiagnosisCallback(keras.callbacks.Callback):
         if self._started:
             return
         self._started = True
+        if self.keep_initial and model.count_params() <= SNAPSHOT_PARAMS:
+            self.initial_weights = model.get_weights()  # a copy: weights are only read
         self._emit_init(model)
         if self._sample is None:
             self.session.emit(model_spec(model))
@@ -768,6 +773,8 @@ def _fit_arguments() -> tuple[Any, Any] | None:
 class KerasProbe:
     """Wraps `keras.Model.compile`/`fit` and `keras.layers.Layer.__init__` while installed."""
 
+    active: KerasProbe | None = None  # the probe `nndoctor run` installed
+
     def __init__(
         self, session: _session.Session, on_torch_backend: Callable[[], None] | None = None
     ) -> None:
@@ -777,6 +784,7 @@ class KerasProbe:
         self.callbacks: weakref.WeakKeyDictionary[Any, DiagnosisCallback] = (
             weakref.WeakKeyDictionary()
         )
+        self.paused = False  # fix trials build and fit copies: the patches must not record them
 
     def install(self) -> KerasProbe:
         if int(keras.__version__.split(".")[0]) < 3:
@@ -786,6 +794,7 @@ class KerasProbe:
         self._patch(keras.layers.Layer, "__init__", self._layer_init)
         self._patch(keras.Model, "compile", self._compile)
         self._patch(keras.Model, "fit", self._fit)
+        KerasProbe.active = self
         return self
 
     def remove(self) -> None:
@@ -795,6 +804,8 @@ class KerasProbe:
             else:
                 setattr(owner, name, original)
         self.patches = []
+        if KerasProbe.active is self:
+            KerasProbe.active = None
         for callback in list(self.callbacks.values()):
             callback._flush()
 
@@ -819,6 +830,8 @@ class KerasProbe:
     def _layer_init(self, original: Callable[..., Any]) -> Callable[..., Any]:
         def __init__(layer: Any, *args: Any, **kwargs: Any) -> None:
             original(layer, *args, **kwargs)
+            if self.paused:
+                return
             try:
                 where = user_location()
                 if where is not None and layer not in _layer_sites:
@@ -831,6 +844,8 @@ class KerasProbe:
     def _compile(self, original: Callable[..., Any]) -> Callable[..., Any]:
         def compile(model: Any, *args: Any, **kwargs: Any) -> Any:
             result = original(model, *args, **kwargs)
+            if self.paused:
+                return result
             try:
                 self._keras_runs()
                 where = user_location()
@@ -847,6 +862,8 @@ class KerasProbe:
         signature = inspect.signature(original)
 
         def fit(model: Any, *args: Any, **kwargs: Any) -> Any:
+            if self.paused:
+                return original(model, *args, **kwargs)
             try:
                 bound = signature.bind(model, *args, **kwargs)
                 given = bound.arguments.get("callbacks")
@@ -887,4 +904,5 @@ class KerasProbe:
                 return callback
         if model not in self.callbacks:
             self.callbacks[model] = DiagnosisCallback()
+            self.callbacks[model].keep_initial = self.session.experiments
         return self.callbacks[model]
