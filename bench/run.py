@@ -257,6 +257,9 @@ def score(
         result["top1"] = all(r is not None and r <= n for r in ranks.values())
         result["top2"] = all(r is not None and r <= n + 1 for r in ranks.values())
         result["pass"] = result["top2"]
+        # Issue 8: is the true first cause's fix validated on a copy? (None: not tried)
+        first = next((f for f in report["findings"] if f["id"] == case.expected[0]), None)
+        result["first_cause_validated"] = first.get("validated") if first else None
         try:
             result.update(
                 detection(
@@ -362,12 +365,18 @@ def summarize(results: list[dict[str, Any]], overhead: dict[str, Any] | None) ->
     ov = (overhead or {}).get("summary", {})
 
     def frac(flag: str) -> float | None:
-        return round(sum(bool(r[flag]) for r in buggy) / len(buggy), 4) if buggy else None
+        return round(sum(bool(r.get(flag)) for r in buggy) / len(buggy), 4) if buggy else None
+
+    def frac_tried() -> float | None:
+        tried = [r for r in buggy if r.get("first_cause_validated") is not None]
+        return round(len(tried) / len(buggy), 4) if buggy else None
 
     return {
         "top1": frac("top1"),
         "top2": frac("top2"),
         "healthy_false_alarms": sum(bool(r["false_alarm"]) for r in healthy),
+        "first_cause_validated": frac("first_cause_validated"),
+        "first_cause_tried": frac_tried(),
         "median_detect_step_fraction": round(statistics.median(fractions), 4)
         if fractions
         else None,
@@ -433,6 +442,9 @@ def markdown(
         f"{summary['healthy_false_alarms']} of {summary['healthy']} | 0 |",
         f"| median detection step / run length (buggy cases) | "
         f"{_fmt(summary['median_detect_step_fraction'])} | |",
+        f"| buggy cases whose true first cause's fix was validated on a copy | "
+        f"{_fmt(summary['first_cause_validated'])} (tried in {_fmt(summary['first_cause_tried'])}) "
+        "| ≥ 0.80 |",
         f"| step-time overhead, default level (median ratio, worst model) | "
         f"{_fmt(summary['overhead_default'], 3)} | ≤ 1.05 |",
         f"| step-time overhead, every step measured | {_fmt(summary['overhead_full'], 3)} | |",
