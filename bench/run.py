@@ -517,6 +517,26 @@ def markdown(
             f"| {_fmt(r['seconds_nndoctor'], 1)} |"
         )
     failed = [r for r in results if not r["pass"]]
+    lines += ["", "## Targets not met, and why", ""]
+    misses = []
+    if (summary.get("overhead_default") or 0) > 1.05:
+        misses.append(
+            f"- Step-time overhead {_fmt(summary['overhead_default'], 3)} > 1.05 on the worst "
+            "model, a tiny MLP whose plain step is ~0.4 ms: the probe adds a fixed amount of "
+            "Python per step (optimizer step hooks, the loss wrapper, the zero_grad and "
+            "backward wrappers), which is a large share of so short a step and a small one of "
+            "a real model's (see the CNN row)."
+        )
+    if (summary.get("first_cause_validated") or 0) < 0.8:
+        misses.append(
+            "- True first cause validated by a fix trial in "
+            f"{_fmt(summary['first_cause_validated'])} of buggy cases (< 0.80): trials exist "
+            "for PyTorch and Keras only (no NumPy "
+            "trials), several causes have no mechanical fix (labels-not-encoded, "
+            "wrong-loss-for-task, unshuffled-data, class-imbalance, eval-bug), and a "
+            "200-step trial on an easy task may show no gain for a real configuration fault."
+        )
+    lines += misses or ["None."]
     lines += ["", "## Failing cases", ""]
     if not failed:
         lines.append("None.")
