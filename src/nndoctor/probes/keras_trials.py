@@ -25,6 +25,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from nndoctor import verdict
 from nndoctor.observations import FixTrial, InternalError, Observations
 from nndoctor.probes.keras import (
     DiagnosisCallback,
@@ -37,8 +38,6 @@ from nndoctor.probes.keras import (
 
 MAX_STEPS = 200  # issue 8: a trial runs <= 200 steps or its time budget, whichever first
 HELD_EVERY = 4  # every 4th row of the sample is held out to measure both clones
-MIN_MARGIN = 0.05  # accuracy points: a smaller gain is not called a fix
-LOSS_RATIO = 0.8  # regression: the fixed clone's held loss must be at most 80% of the other's
 LR_FACTORS = {"lr-too-high": (0.1, 0.01), "lr-too-low": (10.0, 100.0, 1000.0)}
 LOSS_CLASSES = {
     ("cross_entropy", "one-hot"): keras.losses.CategoricalCrossentropy,
@@ -148,36 +147,26 @@ def _trial(seen: Watched, obs: Observations, cause: str, seconds: float) -> FixT
     start = _start_weights(seen)
     before_model, steps = _train(seen, start, baseline, train, seconds / (len(fixes) + 1), None)
     before = _measure(seen, baseline, before_model, train, held, classes)
+    metric = "accuracy" if classes else "loss"
     best: tuple[float, str] | None = None
     for name, fixed in fixes:
         model, _ = _train(seen, start, fixed, train, math.inf, steps)
         value = _measure(seen, fixed, model, train, held, classes)
-        if best is None or _better(value, best[0], classes):
+        if best is None or verdict.better(value, best[0], metric):
             best = (value, name)
     assert best is not None
     after, name = best
-    margin = max(MIN_MARGIN, 2 * 0.5 / math.sqrt(len(held_rows)))  # two binomial std errors
-    validated = (
-        after >= before + margin
-        if classes
-        else math.isfinite(after) and (not math.isfinite(before) or after <= LOSS_RATIO * before)
-    )
+    validated = verdict.fixed(metric, before, after, len(held_rows))
     return FixTrial(
         cause,
         name,
-        "accuracy" if classes else "loss",
+        metric,
         steps,
         round(time.monotonic() - started, 3),
         before,
         after,
         validated,
     )
-
-
-def _better(value: float, best: float, classes: bool) -> bool:
-    if not math.isfinite(value):
-        return False
-    return value > best if classes else value < best or not math.isfinite(best)
 
 
 # ---------------------------------------------------------------- training a clone

@@ -21,13 +21,12 @@ from typing import Any
 import torch
 from torch import nn
 
+from nndoctor import verdict
 from nndoctor.observations import FixTrial, InternalError, LabelControl, Observations
 from nndoctor.probes.torch import TorchProbe
 
 MAX_STEPS = 200  # issue 8: a trial runs <= 200 steps or its time budget, whichever first
 HELD_BATCHES = 2  # cached batches kept out of training to measure both copies
-MIN_MARGIN = 0.05  # accuracy points: a smaller gain is not called a fix
-LOSS_RATIO = 0.8  # regression: the fixed copy's held loss must be at most 80% of the other's
 LR_FACTORS = {
     "lr-too-high": (0.1, 0.01),
     "lr-too-low": (10.0, 100.0, 1000.0),
@@ -101,8 +100,9 @@ def label_control(probe: TorchProbe, obs: Observations, seconds: float) -> list[
     finally:
         probe.paused = False
     classes = int(_class_ids(targets).unique().numel())
-    n = sum(int(t.shape[0]) for _, t in held)
-    return [LabelControl(steps, real_train, real_held, shuffled_held, 1 / classes, n)]
+    return [
+        LabelControl(steps, real_train, real_held, shuffled_held, 1 / classes, _held_rows(held))
+    ]
 
 
 def _trial(probe: TorchProbe, obs: Observations, cause: str, seconds: float) -> FixTrial | None:
@@ -123,18 +123,12 @@ def _trial(probe: TorchProbe, obs: Observations, cause: str, seconds: float) -> 
         torch.manual_seed(0)
         model, _ = _train(probe, fixed, train, math.inf, steps)
         value = _measure(probe, fixed, model, held)
-        if best is None or _better(value, best[0], before[1]):
+        if best is None or verdict.better(value[0], best[0], before[1]):
             best = (value[0], name)
     assert best is not None
     after, name = best
     metric = before[1]
-    margin = _margin(held)
-    validated = (
-        after >= before[0] + margin
-        if metric == "accuracy"
-        else math.isfinite(after)
-        and (not math.isfinite(before[0]) or after <= LOSS_RATIO * before[0])
-    )
+    validated = verdict.fixed(metric, before[0], after, _held_rows(held))
     return FixTrial(
         cause,
         name,
@@ -147,23 +141,14 @@ def _trial(probe: TorchProbe, obs: Observations, cause: str, seconds: float) -> 
     )
 
 
-def _better(value: tuple[float, str], best: float, metric: str) -> bool:
-    if not math.isfinite(value[0]):
-        return False
-    return value[0] > best if metric == "accuracy" else value[0] < best or not math.isfinite(best)
-
-
 def _split(batches: list[Any]) -> tuple[list[Any], list[Any]]:
     if len(batches) > HELD_BATCHES + 1:
         return batches[:-HELD_BATCHES], batches[-HELD_BATCHES:]
     return batches, batches  # too few batches to hold some out: measured on the training ones
 
 
-def _margin(held: list[Any]) -> float:
-    # Two binomial standard errors of an accuracy measured on n held samples
-    # (at most 0.5 / sqrt(n) each), and never below MIN_MARGIN.
-    n = sum(int(t.shape[0]) for _, t in held)
-    return max(MIN_MARGIN, 2 * 0.5 / math.sqrt(max(n, 1)))
+def _held_rows(held: list[Any]) -> int:
+    return sum(int(t.shape[0]) for _, t in held)
 
 
 # ---------------------------------------------------------------- training a copy

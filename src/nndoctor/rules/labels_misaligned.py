@@ -27,8 +27,7 @@ X, y = X[order], y[order]                 # one permutation for both
 
 from __future__ import annotations
 
-import math
-
+from nndoctor import verdict
 from nndoctor.findings import Finding
 from nndoctor.observations import Observations
 
@@ -42,8 +41,7 @@ def check(obs: Observations) -> list[Finding]:
     control = obs.label_control
     if control is None or control.real_train < FITS:
         return []
-    # Two binomial standard errors of an accuracy on the held samples.
-    margin = max(0.05, 2 * 0.5 / math.sqrt(max(control.held_samples, 1)))
+    margin = verdict.margin(control.held_samples)
     if control.real_held > control.chance + margin:
         return []
     if control.real_held > control.shuffled_held + margin:

@@ -1,0 +1,28 @@
+"""When a trained copy counts as better: shared by the fix trials and the label control."""
+
+from __future__ import annotations
+
+import math
+
+MIN_MARGIN = 0.05  # accuracy points: a smaller gain is not called a fix
+LOSS_RATIO = 0.8  # regression: the fixed copy's held loss must be at most 80% of the other's
+
+
+def margin(samples: int) -> float:
+    """Two binomial standard errors of an accuracy on `samples` held rows
+    (at most 0.5 / sqrt(n) each), and never below MIN_MARGIN."""
+    return max(MIN_MARGIN, 2 * 0.5 / math.sqrt(max(samples, 1)))
+
+
+def better(value: float, best: float, metric: str) -> bool:
+    """`value` beats `best`: higher accuracy, or lower finite loss."""
+    if not math.isfinite(value):
+        return False
+    return value > best if metric == "accuracy" else value < best or not math.isfinite(best)
+
+
+def fixed(metric: str, before: float, after: float, samples: int) -> bool:
+    """The fixed copy is clearly better than the unfixed one."""
+    if metric == "accuracy":
+        return after >= before + margin(samples)
+    return math.isfinite(after) and (not math.isfinite(before) or after <= LOSS_RATIO * before)
