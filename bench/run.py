@@ -71,52 +71,28 @@ class Case:
         return self.script
 
 
-def _resolve(script: str, base: Path) -> Path | None:
-    for candidate in (base / script, ROOT / script):
-        if candidate.is_file():
-            return candidate.resolve()
-    return None
-
-
 def load_cases(manifest: Path) -> tuple[list[Case], list[str], list[str]]:
     """The cases of bench/manifest.json, the fast list, and notes on what was skipped."""
     spec = json.loads(manifest.read_text(encoding="utf-8"))
     cases: list[Case] = []
     notes: list[str] = []
-    for source in spec.get("sources", []):
-        framework = source.get("framework", "unknown")
-        if "manifest" in source:
-            path = ROOT / source["manifest"]
-            if not path.is_file():
-                notes.append(f"{source['manifest']}: not present yet, skipped")
-                continue
-            try:
-                data = json.loads(path.read_text(encoding="utf-8"))
-            except ValueError as error:
-                notes.append(f"{source['manifest']}: unreadable JSON ({error}), skipped")
-                continue
-            entries = data.get("cases", []) if isinstance(data, dict) else data
-            base, origin = path.parent, source["manifest"]
-        else:
-            entries, base, origin = source.get("cases", []), ROOT, "bench/manifest.json"
-        for entry in entries:
-            script = _resolve(entry["script"], base)
-            if script is None:
-                notes.append(f"{origin}: {entry['script']} does not exist, skipped")
-                continue
-            healthy = bool(entry.get("healthy", not entry.get("expected")))
-            cases.append(
-                Case(
-                    script=str(script.relative_to(ROOT)),
-                    framework=entry.get("framework", framework),
-                    expected=list(entry.get("expected") or []),
-                    healthy=healthy,
-                    description=entry.get("description", ""),
-                    args=[str(a) for a in entry.get("args", [])],
-                    plain=entry.get("plain"),
-                    source=origin,
-                )
+    for entry in spec.get("cases", []):
+        script = ROOT / entry["script"]
+        if not script.is_file():
+            notes.append(f"{entry['script']} does not exist, skipped")
+            continue
+        cases.append(
+            Case(
+                script=entry["script"],
+                framework=entry["framework"],
+                expected=list(entry.get("expected") or []),
+                healthy=bool(entry.get("healthy", not entry.get("expected"))),
+                description=entry.get("description", ""),
+                args=[str(a) for a in entry.get("args", [])],
+                plain=entry.get("plain"),
+                source=str(manifest.name),
             )
+        )
     return cases, list(spec.get("fast", [])), notes
 
 

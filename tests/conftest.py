@@ -13,6 +13,16 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
+CASES = ROOT / "bench" / "cases"
+
+
+def bench_cases(framework: str) -> list[dict]:
+    """The cases of bench/manifest.json under bench/cases/<framework>/ (not the seeds)."""
+    import json
+
+    manifest = json.loads((ROOT / "bench" / "manifest.json").read_text())
+    folder = f"bench/cases/{framework}/"
+    return [case for case in manifest["cases"] if case["script"].startswith(folder)]
 
 
 def validate(report: dict) -> dict:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import EXAMPLES, ROOT, problem_ids, validate
+from conftest import CASES, EXAMPLES, ROOT, bench_cases, problem_ids, validate
 
 pytestmark = [
     pytest.mark.skipif(importlib.util.find_spec("keras") is None, reason="keras is not installed"),
@@ -30,7 +30,7 @@ pytestmark = [
     pytest.mark.xdist_group("keras"),
 ]
 
-MANIFEST = json.loads((EXAMPLES / "keras" / "manifest.json").read_text())
+MANIFEST = bench_cases("keras")
 SCRIPTS = ROOT / "tests" / "scripts"
 SEED, SEED_FIXED = EXAMPLES / "seeds" / "seed_003.py", EXAMPLES / "seeds" / "seed_003_fixed.py"
 SEED_CAUSES = {"missing-output-activation", "inputs-not-normalized"}
@@ -212,7 +212,7 @@ def test_healthy_example_is_healthy(runs, job, entry):
 
 def test_manifest_lists_every_keras_example():
     listed = {Path(e["script"]).name for e in MANIFEST}
-    assert listed == {p.name for p in (EXAMPLES / "keras").glob("*.py")}
+    assert listed == {p.name for p in (CASES / "keras").glob("*.py")}
     assert sum(not e["healthy"] for e in MANIFEST) >= 10
     assert sum(e["healthy"] for e in MANIFEST) >= 4
 

@@ -216,7 +216,7 @@ def test_fix_trial_validates_the_fix_and_leaves_the_users_objects_untouched():
 
 def test_a_fix_that_does_not_help_is_reported_and_ranked_lower(tmp_path):
     # A deep sigmoid stack: lowering nothing helps but the activation swap does.
-    result = nndoctor("run", str(ROOT / "examples" / "torch" / "deep_digits.py"), "--out",
+    result = nndoctor("run", str(ROOT / "bench" / "cases" / "torch" / "deep_digits.py"), "--out",
                       str(tmp_path / "run"))
     assert result.returncode == 0, result.stderr
     assert "fix trials took" in result.stderr

@@ -1,32 +1,49 @@
 """Realistic PyTorch training scripts, diagnosed through `nndoctor run`.
 
-examples/torch/manifest.json records, for every script, the true root causes read
+bench/manifest.json records, for every script, the true root causes read
 from its code (`expected`, most important first; [] for a healthy control).
 """
 
 from __future__ import annotations
 
-import json
-
 import pytest
-from conftest import EXAMPLES, ROOT, run_script
+from conftest import CASES, ROOT, bench_cases, run_script
 
 pytest.importorskip("torch")
 
-TORCH = EXAMPLES / "torch"
-MANIFEST = json.loads((TORCH / "manifest.json").read_text())
+TORCH = CASES / "torch"
+MANIFEST = bench_cases("torch")
 
 # The cause and mechanism ids of TAXONOMY.md (a contract: never renamed).
 CAUSE_IDS = frozenset(
     {
-        "labels-not-encoded", "inputs-not-normalized", "labels-misaligned",
-        "class-imbalance", "bad-data-values", "unshuffled-data",
-        "missing-output-activation", "double-softmax", "softmax-single-unit",
-        "wrong-loss-for-task", "bad-init", "wrong-activation", "unstable-loss",
-        "over-regularization", "lr-too-high", "lr-too-low", "params-not-updated",
-        "grad-not-zeroed", "wrong-gradient", "too-few-updates", "bad-batch-size",
-        "eval-bug", "dead-relu", "saturated-activations", "vanishing-gradient",
-        "exploding-gradient", "nan-loss",
+        "labels-not-encoded",
+        "inputs-not-normalized",
+        "labels-misaligned",
+        "class-imbalance",
+        "bad-data-values",
+        "unshuffled-data",
+        "missing-output-activation",
+        "double-softmax",
+        "softmax-single-unit",
+        "wrong-loss-for-task",
+        "bad-init",
+        "wrong-activation",
+        "unstable-loss",
+        "over-regularization",
+        "lr-too-high",
+        "lr-too-low",
+        "params-not-updated",
+        "grad-not-zeroed",
+        "wrong-gradient",
+        "too-few-updates",
+        "bad-batch-size",
+        "eval-bug",
+        "dead-relu",
+        "saturated-activations",
+        "vanishing-gradient",
+        "exploding-gradient",
+        "nan-loss",
     }
 )
 
@@ -65,9 +82,11 @@ def test_torch_example_diagnosis(case, tmp_path, request):
     if _without_rule(case):
         # A known gap, visible in every run: nndoctor has no rule for this cause yet.
         # Strict: the day a rule lands and finds it, this marker must go.
-        request.applymarker(pytest.mark.xfail(
-            strict=True, reason=f"no rule yet for {', '.join(_without_rule(case))}"
-        ))
+        request.applymarker(
+            pytest.mark.xfail(
+                strict=True, reason=f"no rule yet for {', '.join(_without_rule(case))}"
+            )
+        )
     result, report = run_script(ROOT / case["script"], tmp_path, "--quiet")
     assert result.returncode == 0, result.stdout + result.stderr
     problems = _problems(report)

@@ -1,9 +1,9 @@
 import numpy as np
 import torch
-from torch import nn, optim
 from sklearn.datasets import make_classification
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
+from torch import nn, optim
 from torch.utils.data import DataLoader, TensorDataset
 
 torch.manual_seed(0)

@@ -1,7 +1,7 @@
 """Flags fraudulent transactions: 1 in 20 is fraud."""
 
-import numpy as np
 import keras
+import numpy as np
 from keras import layers
 from sklearn.datasets import make_classification
 from sklearn.model_selection import train_test_split

@@ -1,7 +1,7 @@
 """Digits: a network that reads the image and outputs the digit."""
 
-import numpy as np
 import keras
+import numpy as np
 from keras import layers
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split

@@ -1,8 +1,8 @@
 import numpy as np
 import torch
-from torch import nn
 from sklearn.datasets import make_blobs
 from sklearn.model_selection import train_test_split
+from torch import nn
 
 torch.manual_seed(0)
 np.random.seed(0)
