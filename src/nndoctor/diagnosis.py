@@ -9,6 +9,7 @@ from typing import Any
 from nndoctor.findings import SEVERITY_RANK, Finding, Trial
 from nndoctor.observations import Observations
 from nndoctor.rules import run_rules
+from nndoctor.verdict import margin
 
 SEVERITY_WEIGHT = {"error": 1.0, "warning": 0.6, "info": 0.2}
 
@@ -232,6 +233,36 @@ def _experiments(obs: Observations) -> list[Experiment]:
                     "held_accuracy_real_labels": round(c.real_held, 4),
                     "held_accuracy_shuffled_labels": round(c.shuffled_held, 4),
                     "train_accuracy_real_labels": round(c.real_train, 4),
+                },
+            )
+        )
+    if obs.lr_probe is not None:
+        p = obs.lr_probe
+        out.append(
+            Experiment(
+                "lr-range-probe",
+                p.best == 1.0,
+                {
+                    "steps": p.steps,
+                    "loss_before": p.start,
+                    "loss_after_by_lr_factor": {
+                        f"x{f:g}": v for f, v in zip(p.factors, p.losses, strict=True)
+                    },
+                    "best_factor": p.best,
+                },
+            )
+        )
+    if obs.input_dependence is not None:
+        d = obs.input_dependence
+        out.append(
+            Experiment(
+                "input-dependence",
+                d.accuracy_real >= d.accuracy_blank + margin(d.samples),
+                {
+                    "samples": d.samples,
+                    "accuracy_real_inputs": round(d.accuracy_real, 4),
+                    "accuracy_blank_inputs": round(d.accuracy_blank, 4),
+                    "output_spread": round(d.output_spread, 4),
                 },
             )
         )

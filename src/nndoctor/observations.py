@@ -192,6 +192,36 @@ class LabelControl:
 
 
 @dataclass(frozen=True)
+class LRProbe:
+    """Copies trained a few steps each at the user's learning rate times a factor.
+
+    `losses[i]` is the training loss after `steps` steps at `factors[i]` (inf when
+    it diverged), `start` the loss before any step; `best` is the factor whose
+    loss fell most (1.0 when none beat the user's rate).
+    """
+
+    steps: int
+    start: float
+    factors: tuple[float, ...]
+    losses: tuple[float, ...]
+    best: float
+
+
+@dataclass(frozen=True)
+class InputDependence:
+    """The trained model on held inputs, and on the same inputs replaced by their mean.
+
+    A model that learned from its inputs is more accurate on them than on the
+    blank ones; one whose accuracy is the same on both ignores what it is shown.
+    """
+
+    samples: int
+    accuracy_real: float
+    accuracy_blank: float
+    output_spread: float  # std of the outputs across samples, over their mean |value|
+
+
+@dataclass(frozen=True)
 class StepRecord:
     """One recorded training step. Per-layer statistics are sampled: empty when skipped."""
 
@@ -313,6 +343,8 @@ class Observations:
     errors: tuple[InternalError, ...] = ()
     fix_trials: tuple[FixTrial, ...] = ()
     label_control: LabelControl | None = None
+    lr_probe: LRProbe | None = None
+    input_dependence: InputDependence | None = None
 
     @property
     def losses(self) -> list[float]:
@@ -332,6 +364,8 @@ _SINGLE_FIELDS = {
     EvalCheck: "evaluation",
     OverfitTrial: "overfit",
     LabelControl: "label_control",
+    LRProbe: "lr_probe",
+    InputDependence: "input_dependence",
 }
 _APPEND_FIELDS = {
     StepRecord: "trace",
@@ -339,9 +373,7 @@ _APPEND_FIELDS = {
     LayerInit: "init",
     FixTrial: "fix_trials",
 }
-EVENT_TYPES: dict[str, type] = {
-    t.__name__: t for t in [*_SINGLE_FIELDS, *_APPEND_FIELDS, LossRun]
-}
+EVENT_TYPES: dict[str, type] = {t.__name__: t for t in [*_SINGLE_FIELDS, *_APPEND_FIELDS, LossRun]}
 
 
 def fold(events: typing.Iterable[Any], framework: str = "numpy") -> Observations:
