@@ -205,9 +205,10 @@ def _try_fixes(session: _session.Session, seconds: float, quiet: bool) -> None:
         return
     from nndoctor.diagnosis import diagnose
 
-    if hasattr(trials, "label_control"):  # the shuffled-labels control: PyTorch only
-        for event in trials.label_control(probe, session.observations(), seconds):
-            session.emit(event)
+    # Experiments that sharpen the diagnosis (label control, tiny batch, LR range,
+    # input dependence) come first: the causes to try depend on them.
+    for event in trials.experiments(probe, session.observations(), seconds):
+        session.emit(event)
     obs = session.observations()
     causes = [f.id for f in diagnose(obs).findings if f.kind == "cause" and f.is_problem]
     causes = [c for c in causes if c in trials.FIXES][:MAX_TRIALS]

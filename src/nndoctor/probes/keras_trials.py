@@ -87,6 +87,11 @@ def watched(probe: KerasProbe) -> Watched | None:
     return Watched(model, callback.initial_weights, x, y, int(size))
 
 
+def experiments(probe: KerasProbe, obs: Observations, seconds: float) -> list[Any]:
+    """The experiments run on copies after the script: events for the rules and the report."""
+    return []
+
+
 def run(probe: KerasProbe, obs: Observations, causes: list[str], seconds: float) -> list[Any]:
     """FixTrial (or InternalError) events for the causes that have a mechanical fix."""
     if not any(c in FIXES for c in causes):

@@ -72,6 +72,11 @@ def run(probe: TorchProbe, obs: Observations, causes: list[str], seconds: float)
     return events
 
 
+def experiments(probe: TorchProbe, obs: Observations, seconds: float) -> list[Any]:
+    """The experiments run on copies after the script: events for the rules and the report."""
+    return label_control(probe, obs, seconds)
+
+
 def label_control(probe: TorchProbe, obs: Observations, seconds: float) -> list[Any]:
     """The shuffled-labels control: do real labels teach the copy more than shuffled ones?"""
     if probe.model is None or not probe.optimizers or probe.loss_fn is None:
