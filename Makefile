@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench bench-cases clean
 
 $(STAMP): requirements-dev.txt pyproject.toml
 	python3 -m venv $(VENV)
@@ -29,6 +29,10 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/overhead.py
 	$(BIN)/python bench/run.py
+
+# Each case run plainly, and each buggy case's fix (bench/fixes/): one at a time.
+bench-cases: $(STAMP)
+	$(BIN)/python bench/check_cases.py
 
 clean:
 	rm -rf $(VENV) nndoctor-runs
