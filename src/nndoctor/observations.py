@@ -168,7 +168,9 @@ class FixTrial:
 
     cause: str
     fix: str
-    metric: str  # "accuracy" (higher is better) or "loss" (lower is better)
+    # "accuracy" or "balanced accuracy" (mean recall per class; higher is better)
+    # or "loss" (lower is better)
+    metric: str
     steps: int
     seconds: float
     before: float

@@ -15,14 +15,14 @@ def margin(samples: int) -> float:
 
 
 def better(value: float, best: float, metric: str) -> bool:
-    """`value` beats `best`: higher accuracy, or lower finite loss."""
+    """`value` beats `best`: higher (balanced) accuracy, or lower finite loss."""
     if not math.isfinite(value):
         return False
-    return value > best if metric == "accuracy" else value < best or not math.isfinite(best)
+    return value > best if metric != "loss" else value < best or not math.isfinite(best)
 
 
 def fixed(metric: str, before: float, after: float, samples: int) -> bool:
     """The fixed copy is clearly better than the unfixed one."""
-    if metric == "accuracy":
+    if metric != "loss":  # accuracy or balanced accuracy: higher is better
         return after >= before + margin(samples)
     return math.isfinite(after) and (not math.isfinite(before) or after <= LOSS_RATIO * before)

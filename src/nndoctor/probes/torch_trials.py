@@ -22,16 +22,39 @@ import torch
 from torch import nn
 
 from nndoctor import verdict
-from nndoctor.observations import FixTrial, InternalError, LabelControl, Observations
+from nndoctor.observations import (
+    FixTrial,
+    InputDependence,
+    InternalError,
+    LabelControl,
+    LRProbe,
+    Observations,
+    OverfitTrial,
+)
 from nndoctor.probes.torch import TorchProbe
 
 MAX_STEPS = 200  # issue 8: a trial runs <= 200 steps or its time budget, whichever first
 HELD_BATCHES = 2  # cached batches kept out of training to measure both copies
+HELD_SHARE = 4  # one row in 4 held out when the rows must be split (as the Keras trials do)
 LR_FACTORS = {
     "lr-too-high": (0.1, 0.01),
     "lr-too-low": (10.0, 100.0, 1000.0),
     "exploding-gradient": (0.1,),
+    "unstable-loss": (0.1, 0.01),  # the remedy of lr-too-high: smaller steps
 }
+MINI_BATCH = 32  # the common default mini-batch (Bengio 2012; Masters & Luschi 2018)
+TINY_EXAMPLES = 16  # issue 8: the tiny batch the user's step must be able to overfit
+LR_PROBE_STEPS = 25  # issue 8: ~20-30 steps per rate, enough to see a divergence or a fall
+LR_PROBE_FACTORS = (0.01, 0.1, 1.0, 10.0, 100.0)  # two decades either side of the user's rate
+# Shares of the experiments' budget: the label control trains two copies, the LR
+# probe five short ones, the tiny batch one; input dependence is one forward pass.
+SHARE_LABELS, SHARE_OVERFIT, SHARE_LR = 0.4, 0.2, 0.35
+# The causes whose symptom is the minority classes' recall: plain accuracy rewards
+# predicting the majority, so both copies are measured by balanced accuracy.
+BALANCED = ("class-imbalance",)
+# The causes whose held rows must come from every cached batch: batches in the
+# user's order hold a few classes each (sorted data), so held batches would not.
+ROW_SPLIT = ("unshuffled-data",)
 
 
 @dataclass(frozen=True)
@@ -45,13 +68,18 @@ class Setup:
     zero_grad: bool = True
     all_params: bool = False  # the optimizer holds every parameter of the model
     threshold: float = 0.0  # one output unit: class 1 above this value
+    rounded_classes: int = 0  # one output unit read as a class id (a regression head): K ids
+    loss_fn: Callable[[Any, Any], Any] | None = None  # replaces the user's loss
+    transform_target: Callable[[torch.Tensor], torch.Tensor] | None = None
+    frozen: bool = False  # the user's weights never moved: the copy steps without a gradient
+    rebatch: Callable[[list[Any]], list[Any]] | None = None  # the training batches, re-cut
+    max_steps: int | None = None
+    weight_decay_factor: float = 1.0
 
 
 def run(probe: TorchProbe, obs: Observations, causes: list[str], seconds: float) -> list[Any]:
     """FixTrial (or InternalError) events for the causes that have a mechanical fix."""
-    if probe.model is None or not probe.optimizers or probe.loss_fn is None:
-        return []
-    if len(probe.batches) < 1 or not any(c in FIXES for c in causes):
+    if not _ready(probe) or not any(c in FIXES for c in causes):
         return []
     events: list[Any] = []
     probe.paused = True
@@ -72,19 +100,52 @@ def run(probe: TorchProbe, obs: Observations, causes: list[str], seconds: float)
     return events
 
 
+def _ready(probe: TorchProbe) -> bool:
+    """The probe saw a model, its optimizer, a known loss and at least one batch."""
+    return (
+        probe.model is not None
+        and bool(probe.optimizers)
+        and probe.loss_fn is not None
+        and len(probe.batches) >= 1
+    )
+
+
 def experiments(probe: TorchProbe, obs: Observations, seconds: float) -> list[Any]:
-    """The experiments run on copies after the script: events for the rules and the report."""
-    return label_control(probe, obs, seconds)
+    """The experiments run on copies after the script: events for the rules and the report.
+
+    Each gets a share of `seconds`; the hooks are paused and the RNG forked so the
+    user's run keeps no trace of them, and a failure is an InternalError event.
+    """
+    if not _ready(probe):
+        return []
+    events = label_control(probe, obs, seconds * SHARE_LABELS)
+    steps: list[tuple[str, Callable[[], Any]]] = [
+        ("overfit tiny batch", lambda: _overfit_tiny(probe, obs, seconds * SHARE_OVERFIT)),
+        ("lr range probe", lambda: _lr_probe(probe, obs, seconds * SHARE_LR)),
+        ("input dependence", lambda: _input_dependence(probe, obs)),
+    ]
+    for name, experiment in steps:
+        probe.paused = True
+        try:
+            with torch.random.fork_rng(devices=[]):
+                event = experiment()
+        except Exception as error:  # noqa: BLE001 - a failed experiment is a note, not a crash
+            event = InternalError(name, f"{type(error).__name__}: {error}")
+        finally:
+            probe.paused = False
+        if event is not None:
+            events.append(event)
+    return events
 
 
 def label_control(probe: TorchProbe, obs: Observations, seconds: float) -> list[Any]:
     """The shuffled-labels control: do real labels teach the copy more than shuffled ones?"""
-    if probe.model is None or not probe.optimizers or probe.loss_fn is None:
+    if not _ready(probe):
         return []
-    train, held = _split(probe.batches)
+    train, held = _split(_batches(probe))
     if held is train:
         return []  # without held batches the control cannot tell learning from memorising
-    targets = torch.cat([t.reshape(t.shape[0], -1) for _, t in train])
+    targets = _targets(train)
     if not _is_classes(targets) or _class_ids(targets).unique().numel() < 2:
         return []
     probe.paused = True
@@ -110,30 +171,95 @@ def label_control(probe: TorchProbe, obs: Observations, seconds: float) -> list[
     ]
 
 
+def _overfit_tiny(probe: TorchProbe, obs: Observations, seconds: float) -> OverfitTrial:
+    """The user's step repeated on 16 examples: a model that cannot fit them cannot learn."""
+    x, t = (torch.cat(part)[:TINY_EXAMPLES] for part in zip(*_batches(probe), strict=True))
+    user = _user_setup(probe, obs)
+    before = _loss_on(probe, user, user.model, [(x, t)])
+    started = time.monotonic()
+    torch.manual_seed(0)
+    model, steps = _train(probe, user, [(x, t)], seconds, None)
+    after = _loss_on(probe, user, model, [(x, t)])
+    return OverfitTrial(
+        int(x.shape[0]), steps, round(time.monotonic() - started, 3), "loss", before, after
+    )
+
+
+def _lr_probe(probe: TorchProbe, obs: Observations, seconds: float) -> LRProbe:
+    """Copies a few steps each at the user's rate times a factor: which rate lowers the loss?"""
+    train, _ = _split(_batches(probe))
+    user = _user_setup(probe, obs)
+    start = _loss_on(probe, user, user.model, train)
+    losses = []
+    for factor in LR_PROBE_FACTORS:
+        torch.manual_seed(0)
+        setup = replace(user, lr_factor=factor, max_steps=LR_PROBE_STEPS)
+        model, _ = _train(probe, setup, train, seconds / len(LR_PROBE_FACTORS), None)
+        losses.append(_loss_on(probe, user, model, train))
+    return LRProbe(LR_PROBE_STEPS, start, LR_PROBE_FACTORS, tuple(losses), _best_factor(losses))
+
+
+def _best_factor(losses: list[float]) -> float:
+    """The factor of the lowest loss when it is clearly (verdict.LOSS_RATIO) below the x1 loss."""
+    user = losses[LR_PROBE_FACTORS.index(1.0)]
+    finite = [(v, f) for v, f in zip(losses, LR_PROBE_FACTORS, strict=True) if math.isfinite(v)]
+    if not finite:
+        return 1.0
+    value, factor = min(finite)
+    return factor if verdict.fixed("loss", user, value, 0) else 1.0
+
+
+@torch.no_grad()
+def _input_dependence(probe: TorchProbe, obs: Observations) -> InputDependence | None:
+    """The trained model on held inputs and on their batch mean: does it read its inputs?"""
+    _, held = _split(_batches(probe))
+    targets = _targets(held)
+    if not _is_classes(targets) or probe.model is None:
+        return None
+    model = copy.deepcopy(probe.model)
+    model.eval()
+    setup = replace(_user_setup(probe, obs), model=model)
+    real = [(model(x), t) for x, t in held]
+    blank = [(model(x.mean(dim=0, keepdim=True).expand_as(x)), t) for x, t in held]
+    outs = torch.cat([o.reshape(o.shape[0], -1).float() for o, _ in real])
+    spread = float(outs.std(dim=0).mean() / outs.abs().mean().clamp_min(1e-12))
+    return InputDependence(
+        _held_rows(held),
+        _accuracy(setup, real, targets),
+        _accuracy(setup, blank, targets),
+        spread,
+    )
+
+
 def _trial(probe: TorchProbe, obs: Observations, cause: str, seconds: float) -> FixTrial | None:
-    train, held = _split(probe.batches)
-    targets = torch.cat([t.reshape(t.shape[0], -1) for _, t in train])
+    train, held = _row_split(_batches(probe)) if cause in ROW_SPLIT else _split(_batches(probe))
+    targets = _targets(train)
     if _is_classes(targets) and _class_ids(targets).unique().numel() < 2:
         return None  # the cached batches hold one class: no copy can learn from them
-    baseline = _user_setup(probe, obs)
-    fixes = FIXES[cause](probe, obs, baseline)
+    user = _user_setup(probe, obs)
+    baseline = BASELINES[cause](probe, obs, user) if cause in BASELINES else user
+    fixes = FIXES[cause](probe, obs, user)
     if not fixes:
         return None
+    balanced = cause in BALANCED
     started = time.monotonic()
     torch.manual_seed(0)
     before_model, steps = _train(probe, baseline, train, seconds / (len(fixes) + 1), None)
-    before = _measure(probe, baseline, before_model, held)
+    before = _measure(probe, baseline, before_model, held, balanced)
+    samples = _balanced_samples(held) if balanced else _held_rows(held)
+    if before[1] != "loss" and before[0] + verdict.margin(samples) > 1:
+        return None  # the unfixed copy is at the ceiling: no gain could show on these batches
     best: tuple[float, str] | None = None
     for name, fixed in fixes:
         torch.manual_seed(0)
         model, _ = _train(probe, fixed, train, math.inf, steps)
-        value = _measure(probe, fixed, model, held)
+        value = _measure(probe, fixed, model, held, balanced)
         if best is None or verdict.better(value[0], best[0], before[1]):
             best = (value[0], name)
     assert best is not None
     after, name = best
     metric = before[1]
-    validated = verdict.fixed(metric, before[0], after, _held_rows(held))
+    validated = verdict.fixed(metric, before[0], after, samples)
     return FixTrial(
         cause,
         name,
@@ -146,27 +272,75 @@ def _trial(probe: TorchProbe, obs: Observations, cause: str, seconds: float) -> 
     )
 
 
+def _batches(probe: TorchProbe) -> list[Any]:
+    """The distinct cached batches: a full-batch loop feeds the same rows at every step,
+    and copies of one batch held out would be training rows measured as held ones."""
+    distinct: list[Any] = []
+    for x, t in probe.batches:
+        if not any(x.shape == y.shape and torch.equal(x, y) for y, _ in distinct):
+            distinct.append((x, t))
+    return distinct
+
+
 def _split(batches: list[Any]) -> tuple[list[Any], list[Any]]:
     if len(batches) > HELD_BATCHES + 1:
         return batches[:-HELD_BATCHES], batches[-HELD_BATCHES:]
+    if len(batches) == 1 and batches[0][1].shape[0] >= 2 * HELD_SHARE:
+        return _row_split(batches)  # one full batch: hold out a share of its rows
     return batches, batches  # too few batches to hold some out: measured on the training ones
+
+
+def _row_split(batches: list[Any]) -> tuple[list[Any], list[Any]]:
+    """Hold out one row in HELD_SHARE of every batch (fixed seed); the rest keep their order."""
+    generator = torch.Generator().manual_seed(0)
+    train, held = [], []
+    for x, t in batches:
+        order = torch.randperm(t.shape[0], generator=generator)
+        cut = max(1, t.shape[0] // HELD_SHARE)
+        kept = order[cut:].sort().values
+        train.append((x[kept], t[kept]))
+        held.append((x[order[:cut]], t[order[:cut]]))
+    return train, held
 
 
 def _held_rows(held: list[Any]) -> int:
     return sum(int(t.shape[0]) for _, t in held)
 
 
+def _balanced_samples(held: list[Any]) -> int:
+    """The rows whose binomial error equals that of a balanced accuracy: the mean of K
+    recalls on n_k rows has variance sum(p(1-p)/n_k) / K^2, so n = K^2 / sum(1/n_k)."""
+    counts = torch.bincount(_class_ids(_targets(held))).float()
+    counts = counts[counts > 0]
+    return int(counts.numel() ** 2 / float((1 / counts).sum()))
+
+
+def _targets(batches: list[Any]) -> torch.Tensor:
+    return torch.cat([t.reshape(t.shape[0], -1) for _, t in batches])
+
+
 # ---------------------------------------------------------------- training a copy
 
 
 def _user_setup(probe: TorchProbe, obs: Observations) -> Setup:
-    model = obs.model
     zeroed = probe.zero_grads > 0
-    squashed = model is not None and model.output_activation in ("sigmoid", "softmax")
     start = copy.deepcopy(probe.model)
     if probe.initial_state is not None:
         start.load_state_dict(probe.initial_state)
-    return Setup(model=start, zero_grad=zeroed, threshold=0.5 if squashed else 0.0)
+    targets = _targets(_batches(probe))
+    width = obs.model.output_width if obs.model is not None else None
+    rounded = 0
+    if width == 1 and _is_classes(targets) and float(targets.max()) > 1:
+        # One output read as a class id (a regression head): its prediction is the
+        # rounded output, as such a script predicts.
+        rounded = int(targets.max()) + 1
+    return Setup(model=start, zero_grad=zeroed, threshold=_threshold(obs), rounded_classes=rounded)
+
+
+def _threshold(obs: Observations) -> float:
+    model = obs.model
+    squashed = model is not None and model.output_activation in ("sigmoid", "softmax")
+    return 0.5 if squashed else 0.0
 
 
 def _optimizer(probe: TorchProbe, setup: Setup, model: nn.Module) -> torch.optim.Optimizer:
@@ -177,6 +351,8 @@ def _optimizer(probe: TorchProbe, setup: Setup, model: nn.Module) -> torch.optim
     options = {k: v for k, v in user.param_groups[0].items() if k in user.defaults}
     if "lr" in options:
         options["lr"] = float(options["lr"]) * setup.lr_factor
+    if "weight_decay" in options:
+        options["weight_decay"] = float(options["weight_decay"]) * setup.weight_decay_factor
     return type(user)(params or [torch.zeros(1, requires_grad=True)], **options)
 
 
@@ -187,20 +363,34 @@ def _forward(setup: Setup, model: nn.Module, x: torch.Tensor) -> torch.Tensor:
     return setup.wrap_output(out) if setup.wrap_output is not None else out
 
 
+def _loss(probe: TorchProbe, setup: Setup, out: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    if setup.transform_target is not None:
+        t = setup.transform_target(t)
+    if out.shape != t.shape and out.numel() == t.numel():
+        out = out.reshape(t.shape)  # the user's loop squeezed the output to the target's shape
+    loss_fn = setup.loss_fn or probe.loss_fn
+    assert loss_fn is not None
+    return loss_fn(out, t)
+
+
 def _train(
     probe: TorchProbe, setup: Setup, batches: list[Any], seconds: float, steps: int | None
 ) -> tuple[nn.Module, int]:
     model = copy.deepcopy(setup.model)
     model.train()
     optimizer = _optimizer(probe, setup, model)
-    limit = steps if steps is not None else MAX_STEPS
+    data = setup.rebatch(batches) if setup.rebatch is not None else batches
+    if steps is not None:
+        steps = max(1, steps * len(data) // len(batches))  # re-cut batches: same passes
+    limit = steps if steps is not None else min(setup.max_steps or MAX_STEPS, MAX_STEPS)
     started, done = time.monotonic(), 0
-    for x, t in _cycle(batches, limit):
+    for x, t in _cycle(data, limit):
         if setup.zero_grad:
             optimizer.zero_grad()
-        loss = probe.loss_fn(_forward(setup, model, x), t)
+        loss = _loss(probe, setup, _forward(setup, model, x), t)
         loss.backward()
-        optimizer.step()
+        if not setup.frozen:
+            optimizer.step()
         done += 1
         if steps is None and time.monotonic() - started > seconds:
             break
@@ -213,20 +403,42 @@ def _cycle(batches: list[Any], steps: int) -> Iterator[Any]:
 
 
 @torch.no_grad()
+def _loss_on(probe: TorchProbe, setup: Setup, model: nn.Module, batches: list[Any]) -> float:
+    """The mean loss of a copy on batches, in eval mode (inf when it is not finite)."""
+    model.eval()
+    losses = [float(_loss(probe, setup, _forward(setup, model, x), t)) for x, t in batches]
+    value = sum(losses) / len(losses)
+    return value if math.isfinite(value) else math.inf
+
+
+@torch.no_grad()
 def _measure(
-    probe: TorchProbe, setup: Setup, model: nn.Module, held: list[Any]
+    probe: TorchProbe, setup: Setup, model: nn.Module, held: list[Any], balanced: bool = False
 ) -> tuple[float, str]:
     model.eval()
     outs = [(_forward(setup, model, x), t) for x, t in held]
-    targets = torch.cat([t.reshape(t.shape[0], -1) for _, t in held])
+    targets = _targets(held)
     if not _is_classes(targets):
-        losses = [float(probe.loss_fn(o, t)) for o, t in outs]
+        plain = replace(setup, loss_fn=None, transform_target=None)  # the user's loss for both
+        losses = [float(_loss(probe, plain, o, t)) for o, t in outs]
         return sum(losses) / len(losses), "loss"
+    if balanced:
+        return _accuracy(setup, outs, targets, balanced=True), "balanced accuracy"
+    return _accuracy(setup, outs, targets), "accuracy"
+
+
+def _accuracy(
+    setup: Setup, outs: list[Any], targets: torch.Tensor, balanced: bool = False
+) -> float:
     truth = _class_ids(targets)
     predicted = torch.cat([_predict(setup, o) for o, _ in outs])
     if predicted.shape != truth.shape:
-        return float("nan"), "accuracy"
-    return float((predicted == truth).float().mean()), "accuracy"
+        return float("nan")
+    hits = (predicted == truth).float()
+    if not balanced:
+        return float(hits.mean())
+    recalls = [hits[truth == c].mean() for c in truth.unique()]
+    return float(torch.stack(recalls).mean())
 
 
 def _is_classes(targets: torch.Tensor) -> bool:
@@ -243,6 +455,8 @@ def _class_ids(targets: torch.Tensor) -> torch.Tensor:
 
 def _predict(setup: Setup, out: torch.Tensor) -> torch.Tensor:
     rows = out.reshape(out.shape[0], -1)
+    if rows.shape[1] == 1 and setup.rounded_classes:
+        return rows[:, 0].round().clamp(0, setup.rounded_classes - 1).long()
     if rows.shape[1] == 1:
         return (rows[:, 0] > setup.threshold).long()
     return rows.argmax(dim=1)
@@ -287,7 +501,7 @@ def _fix_single_unit(probe: TorchProbe, obs: Observations, user: Setup) -> list[
 
 
 def _fix_inputs(probe: TorchProbe, obs: Observations, user: Setup) -> list[Any]:
-    x = torch.cat([b[0] for b in probe.batches]).float()
+    x = torch.cat([b[0] for b in _batches(probe)]).float()
     mean, std = x.mean(dim=0), x.std(dim=0).clamp_min(1e-6)
     return [
         (
@@ -299,7 +513,13 @@ def _fix_inputs(probe: TorchProbe, obs: Observations, user: Setup) -> list[Any]:
 
 def _fix_lr(cause: str) -> Callable[..., list[Any]]:
     def fix(probe: TorchProbe, obs: Observations, user: Setup) -> list[Any]:
-        return [(f"learning rate x{f:g}", replace(user, lr_factor=f)) for f in LR_FACTORS[cause]]
+        factors = list(LR_FACTORS[cause])
+        best = obs.lr_probe.best if obs.lr_probe is not None else 1.0
+        lower = factors[0] < 1
+        if best != 1.0 and (best < 1) == lower:
+            # The LR range probe measured this factor best: try it first.
+            factors = [best, *(f for f in factors if f != best)]
+        return [(f"learning rate x{f:g}", replace(user, lr_factor=f)) for f in factors]
 
     return fix
 
@@ -310,9 +530,165 @@ def _fix_zero_grad(probe: TorchProbe, obs: Observations, user: Setup) -> list[An
 
 def _fix_optimizer(probe: TorchProbe, obs: Observations, user: Setup) -> list[Any]:
     model = obs.model
-    if model is None or (model.optimizer_holds_model and not model.params_without_optimizer):
-        return []  # the optimizer holds the model: the fault is elsewhere (e.g. a detached loss)
+    if model is None:
+        return []
+    if _never_reached(probe, obs):
+        return [("compute the loss on the model's output, without .detach()", user)]
+    if model.optimizer_holds_model and not model.params_without_optimizer:
+        return []  # the optimizer holds the model and gradients reached it: the fault is elsewhere
     return [("give the optimizer the trained model's parameters", replace(user, all_params=True))]
+
+
+def _never_reached(probe: TorchProbe, obs: Observations) -> bool:
+    """The optimizer holds the model but no step ever saw a gradient (a detached output)."""
+    model = obs.model
+    return (
+        model is not None
+        and bool(model.optimizer_holds_model)
+        and not model.params_without_optimizer
+        and probe.steps > 0
+        and model.steps_without_grad >= probe.steps
+    )
+
+
+def _frozen_baseline(probe: TorchProbe, obs: Observations, user: Setup) -> Setup:
+    """When no gradient ever reached the weights, the user's model is the one that never moved."""
+    return replace(user, frozen=True) if _never_reached(probe, obs) else user
+
+
+def _class_count(probe: TorchProbe) -> int:
+    targets = _targets(_batches(probe))
+    return int(_class_ids(targets).max()) + 1 if _is_classes(targets) else 0
+
+
+def _as_ids(t: torch.Tensor) -> torch.Tensor:
+    return _class_ids(t.reshape(t.shape[0], -1))
+
+
+def _fix_loss(probe: TorchProbe, obs: Observations, user: Setup) -> list[Any]:
+    """Class ids fitted as numbers: K output units trained with cross-entropy on the ids."""
+    spec, classes = obs.model, _class_count(probe)
+    if spec is None or classes < 2 or spec.loss in ("cross_entropy", "nll"):
+        return []
+    if spec.output_activation not in (None, "linear"):
+        return []  # cross-entropy on squashed outputs would be a double softmax
+    model = copy.deepcopy(user.model)
+    head = _last_leaf(model)
+    if not isinstance(head, nn.Linear) or head.out_features not in (1, classes):
+        return []
+    if head.out_features != classes:
+        torch.manual_seed(0)
+        _replace_last(model, nn.Linear, nn.Linear(head.in_features, classes))
+    fixed = replace(
+        user,
+        model=model,
+        loss_fn=nn.CrossEntropyLoss(),
+        transform_target=_as_ids,
+        rounded_classes=0,
+        threshold=0.0,
+    )
+    return [(f"{classes} output units with CrossEntropyLoss on the class ids", fixed)]
+
+
+def _fix_encoding(probe: TorchProbe, obs: Observations, user: Setup) -> list[Any]:
+    """Class ids compared with K outputs: one-hot them to the output width."""
+    spec, classes = obs.model, _class_count(probe)
+    width = spec.output_width if spec is not None else None
+    if spec is None or width is None or width < 2 or not 2 <= classes <= width:
+        return []
+    if spec.loss in ("cross_entropy", "nll") or _targets(_batches(probe)).shape[1] != 1:
+        return []  # these losses read ids; wider targets are encoded already
+
+    def one_hot(t: torch.Tensor) -> torch.Tensor:
+        return nn.functional.one_hot(_as_ids(t), width).float()
+
+    return [(f"one-hot the labels to {width} columns", replace(user, transform_target=one_hot))]
+
+
+def _fix_order(probe: TorchProbe, obs: Observations, user: Setup) -> list[Any]:
+    """Batches in a sorted order: the same rows, shuffled across the batches."""
+
+    def shuffle(batches: list[Any]) -> list[Any]:
+        x, t = torch.cat([b[0] for b in batches]), torch.cat([b[1] for b in batches])
+        order = torch.randperm(t.shape[0], generator=torch.Generator().manual_seed(0))
+        sizes = [int(b[1].shape[0]) for b in batches]
+        return list(zip(x[order].split(sizes), t[order].split(sizes), strict=True))
+
+    return [
+        ("shuffle the rows every epoch (DataLoader(shuffle=True))", replace(user, rebatch=shuffle))
+    ]
+
+
+def _user_steps(probe: TorchProbe, obs: Observations, user: Setup) -> Setup:
+    """The user's number of updates: the cause is that there were too few of them."""
+    return replace(user, max_steps=max(1, probe.steps))
+
+
+def _fix_batch_size(probe: TorchProbe, obs: Observations, user: Setup) -> list[Any]:
+    """Few large batches: mini-batches of 32 rows, the same passes over the data."""
+    if max(int(t.shape[0]) for _, t in _batches(probe)) < 2 * MINI_BATCH:
+        return []  # the batches are small already: cutting them changes little
+
+    def cut(batches: list[Any]) -> list[Any]:
+        return [
+            piece
+            for x, t in batches
+            for piece in zip(x.split(MINI_BATCH), t.split(MINI_BATCH), strict=True)
+        ]
+
+    name = f"mini-batches of {MINI_BATCH} rows, the same passes over the data"
+    return [(name, replace(user, rebatch=cut))]
+
+
+def _fix_weight_decay(probe: TorchProbe, obs: Observations, user: Setup) -> list[Any]:
+    """An optimizer weight decay can be lowered; a penalty written in the loop cannot be
+    replayed by the trial's loss, so it is not tried."""
+    decay = float(probe.optimizers[0].param_groups[0].get("weight_decay", 0.0) or 0.0)
+    if decay <= 0:
+        return []
+    return [
+        ("weight_decay x0.01", replace(user, weight_decay_factor=0.01)),
+        ("weight_decay 0", replace(user, weight_decay_factor=0.0)),
+    ]
+
+
+def _fix_imbalance(probe: TorchProbe, obs: Observations, user: Setup) -> list[Any]:
+    """A rare class: rows drawn with probability inverse to their class's frequency."""
+    if not _is_classes(_targets(_batches(probe))):
+        return []
+
+    def resample(batches: list[Any]) -> list[Any]:
+        x, t = torch.cat([b[0] for b in batches]), torch.cat([b[1] for b in batches])
+        ids = _as_ids(t)
+        weights = 1.0 / torch.bincount(ids).float()[ids]
+        generator = torch.Generator().manual_seed(0)
+        rows = torch.multinomial(weights, t.shape[0], replacement=True, generator=generator)
+        sizes = [int(b[1].shape[0]) for b in batches]
+        return list(zip(x[rows].split(sizes), t[rows].split(sizes), strict=True))
+
+    name = "sample the classes equally (WeightedRandomSampler with 1/class frequency)"
+    return [(name, replace(user, rebatch=resample))]
+
+
+def _fix_bad_values(probe: TorchProbe, obs: Observations, user: Setup) -> list[Any]:
+    """NaN/Inf inputs: replaced by their column's finite mean, then standardised."""
+    x = torch.cat([b[0] for b in _batches(probe)]).float()
+    rows = x.reshape(x.shape[0], -1)
+    finite = torch.isfinite(rows)
+    if bool(finite.all()):
+        return []
+    counts = finite.sum(dim=0).clamp_min(1)
+    mean = torch.where(finite, rows, 0.0).sum(dim=0) / counts
+    filled = torch.where(finite, rows, mean)
+    std = filled.std(dim=0).clamp_min(1e-6)
+
+    def clean(v: torch.Tensor) -> torch.Tensor:
+        flat = v.reshape(v.shape[0], -1).float()
+        flat = torch.where(torch.isfinite(flat), flat, mean)
+        return ((flat - filled.mean(dim=0)) / std).reshape(v.shape)
+
+    name = "replace NaN/Inf inputs by the column mean (torch.nan_to_num), then standardise"
+    return [(name, replace(user, transform_input=clean))]
 
 
 def _fix_init(probe: TorchProbe, obs: Observations, user: Setup) -> list[Any]:
@@ -403,4 +779,19 @@ FIXES: dict[str, Callable[[TorchProbe, Observations, Setup], list[Any]]] = {
     "dead-relu": _fix_dead_relu,
     "vanishing-gradient": _fix_vanishing,
     "wrong-activation": _fix_activation,
+    "wrong-loss-for-task": _fix_loss,
+    "labels-not-encoded": _fix_encoding,
+    "unshuffled-data": _fix_order,
+    "too-few-updates": _fix_batch_size,
+    "bad-batch-size": _fix_batch_size,
+    "over-regularization": _fix_weight_decay,
+    "unstable-loss": _fix_lr("unstable-loss"),
+    "class-imbalance": _fix_imbalance,
+    "bad-data-values": _fix_bad_values,
+}
+# The unfixed copy, when the user's configuration is not what a plain copy replays.
+BASELINES: dict[str, Callable[[TorchProbe, Observations, Setup], Setup]] = {
+    "params-not-updated": _frozen_baseline,
+    "too-few-updates": _user_steps,
+    "bad-batch-size": _user_steps,
 }
