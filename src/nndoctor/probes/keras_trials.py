@@ -26,7 +26,14 @@ import keras
 import numpy as np
 
 from nndoctor import verdict
-from nndoctor.observations import FixTrial, InternalError, Observations
+from nndoctor.observations import (
+    FixTrial,
+    InputDependence,
+    InternalError,
+    LRProbe,
+    Observations,
+    OverfitTrial,
+)
 from nndoctor.probes.keras import (
     DiagnosisCallback,
     KerasProbe,
@@ -39,6 +46,11 @@ from nndoctor.probes.keras import (
 MAX_STEPS = 200  # issue 8: a trial runs <= 200 steps or its time budget, whichever first
 HELD_EVERY = 4  # every 4th row of the sample is held out to measure both clones
 LR_FACTORS = {"lr-too-high": (0.1, 0.01), "lr-too-low": (10.0, 100.0, 1000.0)}
+HEALTHY_RATIO = 1e-3  # update/weight ratio of a working rate (CS231n), as lr-too-low's fix says
+TINY_ROWS = 16  # issue 8: the tiny batch has 16 examples
+TINY_SHARE = 1 / 3  # of the seconds budget: tiny batch, LR probe, the rest for input dependence
+PROBE_STEPS = 25  # issue 8: ~20-30 steps per learning-rate factor
+PROBE_FACTORS = (0.01, 0.1, 1.0, 10.0, 100.0)  # issue 8: two decades either side of the user's
 LOSS_CLASSES = {
     ("cross_entropy", "one-hot"): keras.losses.CategoricalCrossentropy,
     ("cross_entropy", "ids"): keras.losses.SparseCategoricalCrossentropy,
@@ -56,6 +68,12 @@ class Setup:
     lr_factor: float = 1.0
     standardise: bool = False
     threshold: float = 0.0  # one output unit: class 1 above this value
+    rounded: int = 0  # one output unit regressing K class ids: the id is round(output), K here
+    loss_class: str | None = None  # a keras.losses class replacing the user's loss
+    head_units: int | None = None  # the output layer rebuilt with this many units
+    hidden: str | None = None  # a new activation for the hidden layers that have `hidden_from`
+    hidden_from: tuple[str, ...] = ()
+    he_init: bool = False  # the changed hidden layers start from fresh He weights, zero biases
 
 
 @dataclass(frozen=True)
@@ -67,6 +85,7 @@ class Watched:
     x: np.ndarray
     y: np.ndarray
     batch_size: int
+    steps: int = 0  # training steps the user's fit made (0: it raised before the first)
 
 
 def watched(probe: KerasProbe) -> Watched | None:
@@ -84,12 +103,126 @@ def watched(probe: KerasProbe) -> Watched | None:
     if getattr(model, "optimizer", None) is None or describe_loss(model.loss) is None:
         return None
     size = callback._batch_sizes[0] if callback._batch_sizes else 32
-    return Watched(model, callback.initial_weights, x, y, int(size))
+    return Watched(model, callback.initial_weights, x, y, int(size), callback.steps)
 
 
 def experiments(probe: KerasProbe, obs: Observations, seconds: float) -> list[Any]:
-    """The experiments run on copies after the script: events for the rules and the report."""
-    return []
+    """The experiments run on copies after the script: events for the rules and the report.
+
+    A tiny batch overfit from the first fit's weights (OverfitTrial), a short LR
+    range probe (LRProbe) and the trained model on real and blanked inputs
+    (InputDependence), within `seconds` in all.
+    """
+    try:
+        seen = watched(probe)
+    except Exception as error:  # noqa: BLE001 - a failed experiment is a note, not a crash
+        return [InternalError("keras experiments", f"{type(error).__name__}: {error}")]
+    if seen is None or seen.steps == 0:
+        return []  # the user's fit raised: their configuration cannot train a copy either
+    events: list[Any] = []
+    started = time.monotonic()
+    probe.paused = True
+    try:
+        with _rng_kept(), _torch_rng_kept():
+            for name, experiment, share in (
+                ("tiny batch", _overfit, TINY_SHARE),
+                ("lr range probe", _lr_probe, TINY_SHARE),
+                ("input dependence", _input_dependence, TINY_SHARE),
+            ):
+                left = seconds - (time.monotonic() - started)
+                if left <= 0:
+                    break
+                try:
+                    event = experiment(seen, obs, min(left, seconds * share))
+                except Exception as error:  # noqa: BLE001 - a failed experiment is a note
+                    events.append(
+                        InternalError(f"keras {name}", f"{type(error).__name__}: {error}")
+                    )
+                    continue
+                if event is not None:
+                    events.append(event)
+    finally:
+        probe.paused = False
+    return events
+
+
+def _tiny_rows(seen: Watched) -> tuple[np.ndarray, np.ndarray]:
+    """TINY_ROWS rows spread over the sample, so sorted data still gives every class."""
+    index = np.linspace(0, len(seen.x) - 1, min(TINY_ROWS, len(seen.x))).astype(np.int64)
+    return seen.x[index], seen.y[index]
+
+
+def _loss_of(model: Any, x: np.ndarray, y: np.ndarray) -> float:
+    value = float(model.evaluate(x, y, batch_size=len(x), verbose=0))
+    return value if math.isfinite(value) else math.inf
+
+
+def _overfit(seen: Watched, obs: Observations, seconds: float) -> OverfitTrial | None:
+    """The user's loss and optimizer config on 16 rows, up to MAX_STEPS steps."""
+    x, y = _tiny_rows(seen)
+    started = time.monotonic()
+    model = _compiled(seen, _start_weights(seen), Setup())
+    before = _loss_of(model, x, y)
+    repeats = np.tile(np.arange(len(x)), MAX_STEPS)  # one long epoch: no per-epoch overhead
+    steps = _fit(model, x[repeats], y[repeats], len(x), MAX_STEPS, seconds)
+    after = _loss_of(model, x, y)
+    return OverfitTrial(len(x), steps, round(time.monotonic() - started, 3), "loss", before, after)
+
+
+def _lr_probe(seen: Watched, obs: Observations, seconds: float) -> LRProbe | None:
+    """One clone, compiled once, trained PROBE_STEPS steps from the same start at each factor."""
+    config = seen.model.optimizer.get_config()
+    rate = config.get("learning_rate")
+    if not isinstance(rate, (int, float)) or rate <= 0:
+        return None  # a schedule: scaling it is not mechanical
+    train, _ = _split(seen)
+    start = _start_weights(seen)
+    model = _compiled(seen, start, Setup())
+    model.optimizer.build(model.trainable_variables)
+    fresh = [np.asarray(v) for v in model.optimizer.variables]
+    begin = _loss_of(model, *train)
+    _fit(model, *train, seen.batch_size, 1, math.inf)  # traces the train step before timing
+    steps, losses = PROBE_STEPS, []
+    for factor in PROBE_FACTORS:
+        model.set_weights(start)
+        for variable, value in zip(model.optimizer.variables, fresh, strict=True):
+            variable.assign(value)  # the optimizer state (step count, moments) starts afresh
+        model.optimizer.learning_rate.assign(float(rate) * factor)
+        # The first factor sets the step count within its share; the others match it.
+        limit = seconds / len(PROBE_FACTORS) if not losses else math.inf
+        done = _fit(model, *train, seen.batch_size, steps, limit)
+        steps = done if not losses else steps
+        losses.append(_loss_of(model, *train))
+    user = losses[PROBE_FACTORS.index(1.0)]
+    lowest = min(range(len(losses)), key=lambda i: losses[i])
+    best = PROBE_FACTORS[lowest]
+    if not (math.isfinite(losses[lowest]) and losses[lowest] <= verdict.LOSS_RATIO * user):
+        best = 1.0
+    return LRProbe(steps, begin, PROBE_FACTORS, tuple(losses), best)
+
+
+def _input_dependence(seen: Watched, obs: Observations, seconds: float) -> InputDependence | None:
+    """A copy at the user's trained weights predicts the held rows, real and blanked."""
+    if not _is_classes(seen.y):
+        return None
+    _, held = _split(seen)
+    if len(held[0]) < 8:
+        return None
+    model = _clone(seen.model)
+    model.set_weights(seen.model.get_weights())  # read only: the user's model is not run
+    setup = _user_setup(seen, obs)
+    blank = np.broadcast_to(held[0].mean(axis=0, keepdims=True), held[0].shape)
+    real_out = np.asarray(model.predict(held[0], verbose=0), dtype=np.float64)
+    blank_out = np.asarray(model.predict(blank.astype(held[0].dtype), verbose=0), dtype=np.float64)
+    rows = real_out.reshape(len(real_out), -1)
+    scale = float(np.mean(np.abs(rows)))
+    spread = float(np.mean(rows.std(axis=0)) / scale) if scale > 0 else 0.0
+    return InputDependence(
+        len(held[0]),
+        _accuracy(setup, real_out, held[1]),
+        _accuracy(setup, blank_out, held[1]),
+        spread if math.isfinite(spread) else 0.0,
+    )
 
 
 def run(probe: KerasProbe, obs: Observations, causes: list[str], seconds: float) -> list[Any]:
@@ -132,41 +265,64 @@ def _torch_rng_kept() -> Iterator[None]:
         yield
 
 
-def _trial(seen: Watched, obs: Observations, cause: str, seconds: float) -> FixTrial | None:
+def _split(seen: Watched) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     rows = np.arange(len(seen.x))
     held_rows = rows[rows % HELD_EVERY == HELD_EVERY - 1]
     train_rows = rows[rows % HELD_EVERY != HELD_EVERY - 1]
-    if len(held_rows) < 8:
+    return (seen.x[train_rows], seen.y[train_rows]), (seen.x[held_rows], seen.y[held_rows])
+
+
+def _user_setup(seen: Watched, obs: Observations) -> Setup:
+    """How the user's own model turns outputs into classes."""
+    squashed = obs.model is not None and obs.model.output_activation in ("sigmoid", "softmax")
+    ids = _class_ids(seen.y) if _is_classes(seen.y) else np.zeros(0, dtype=np.int64)
+    if seen.y.ndim == 1 or seen.y.shape[-1] == 1:
+        if ids.size and int(ids.max()) >= 2 and int(ids.min()) >= 0:
+            # One unit regressing class ids: the user's own reading is the rounded output.
+            return Setup(rounded=int(ids.max()) + 1)
+    return Setup(threshold=0.5 if squashed else 0.0)
+
+
+def _trial(seen: Watched, obs: Observations, cause: str, seconds: float) -> FixTrial | None:
+    train, held = _split(seen)
+    if len(held[0]) < 8:
         return None
-    train = (seen.x[train_rows], seen.y[train_rows])
-    held = (seen.x[held_rows], seen.y[held_rows])
     classes = _is_classes(seen.y)
     if classes and np.unique(_class_ids(train[1])).size < 2:
         return None  # the sample holds one class: no clone can learn from it
-    squashed = obs.model is not None and obs.model.output_activation in ("sigmoid", "softmax")
-    baseline = Setup(threshold=0.5 if squashed else 0.0)
+    baseline = _user_setup(seen, obs)
     fixes = FIXES[cause](seen, obs, baseline)
     if not fixes:
         return None
     started = time.monotonic()
     start = _start_weights(seen)
-    before_model, steps = _train(seen, start, baseline, train, seconds / (len(fixes) + 1), None)
+    share = seconds / (len(fixes) + 1)
+    try:
+        before_model, steps = _train(seen, start, baseline, train, share, None)
+    except ValueError:
+        # The user's configuration cannot train (labels the loss cannot read): their
+        # model stays at its start weights, which is what the fixed clones are set against.
+        before_model, steps = _clone(seen.model), 0
+        before_model.set_weights(start)
     before = _measure(seen, baseline, before_model, train, held, classes)
     metric = "accuracy" if classes else "loss"
-    best: tuple[float, str] | None = None
+    best: tuple[float, str, int] | None = None
     for name, fixed in fixes:
-        model, _ = _train(seen, start, fixed, train, math.inf, steps)
+        # Without a baseline run, the fixes share what is left of the budget.
+        left = (seconds - (time.monotonic() - started)) / len(fixes)
+        limit = steps or None
+        model, done = _train(seen, start, fixed, train, left if limit is None else math.inf, limit)
         value = _measure(seen, fixed, model, train, held, classes)
         if best is None or verdict.better(value, best[0], metric):
-            best = (value, name)
+            best = (value, name, done)
     assert best is not None
-    after, name = best
-    validated = verdict.fixed(metric, before, after, len(held_rows))
+    after, name, done = best
+    validated = verdict.fixed(metric, before, after, len(held[0]))
     return FixTrial(
         cause,
         name,
         metric,
-        steps,
+        max(steps, done),
         round(time.monotonic() - started, 3),
         before,
         after,
@@ -177,17 +333,27 @@ def _trial(seen: Watched, obs: Observations, cause: str, seconds: float) -> FixT
 # ---------------------------------------------------------------- training a clone
 
 
-def _clone(model: Any, activation: str | None = None) -> Any:
-    """A clone of the model, its output layer's activation replaced if asked."""
-    found = output_layer(model) if activation is not None else None
+def _clone(model: Any, setup: Setup | None = None) -> Any:
+    """A clone of the model with the setup's architecture changes (output and hidden layers)."""
+    setup = setup or Setup()
+    found = output_layer(model)
     last = found[0] if found else None
+    changed = setup.activation is not None or setup.head_units is not None
 
     def clone_layer(layer: Any) -> Any:
         config = layer.get_config()
-        if layer is last:
+        if layer is last and changed:
             if _activation(layer) in ("softmax",) and "activation" not in config:
-                return keras.layers.Activation(activation, name=layer.name)
-            config["activation"] = activation
+                return keras.layers.Activation(setup.activation or "linear", name=layer.name)
+            if setup.activation is not None:
+                config["activation"] = setup.activation
+            if setup.head_units is not None and "units" in config:
+                config["units"] = setup.head_units
+        elif layer is not last and setup.hidden and _activation(layer) in setup.hidden_from:
+            config["activation"] = setup.hidden
+            if setup.he_init and "kernel_initializer" in config:
+                config["kernel_initializer"] = "he_normal"
+                config["bias_initializer"] = "zeros"
         return type(layer).from_config(config)
 
     random.seed(0)  # the clones' initialisers and dropout draw their seeds from here
@@ -200,8 +366,24 @@ def _start_weights(seen: Watched) -> list[np.ndarray]:
     return _clone(seen.model).get_weights()  # one fresh initialisation, shared by both clones
 
 
+def _set_start(seen: Watched, model: Any, setup: Setup, start: list[np.ndarray]) -> None:
+    """The start weights, layer by layer, except where the setup rebuilt a layer."""
+    if setup.head_units is None and not setup.he_init:
+        model.set_weights(start)
+        return
+    template = _clone(seen.model)
+    template.set_weights(start)
+    for mine, theirs in zip(model.layers, template.layers, strict=True):
+        rebuilt = setup.he_init and _activation(theirs) in setup.hidden_from
+        shapes = [w.shape for w in theirs.get_weights()]
+        if not rebuilt and shapes == [w.shape for w in mine.get_weights()]:
+            mine.set_weights(theirs.get_weights())
+
+
 def _loss(seen: Watched, setup: Setup) -> Any:
     loss = seen.model.loss
+    if setup.loss_class is not None:
+        return getattr(keras.losses, setup.loss_class)(from_logits=bool(setup.from_logits))
     if setup.from_logits is not None:
         info = describe_loss(loss)
         assert info is not None
@@ -242,6 +424,30 @@ class _Budget(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
+def _compiled(seen: Watched, start: list[np.ndarray], setup: Setup) -> Any:
+    model = _clone(seen.model, setup)
+    _set_start(seen, model, setup, start)
+    model.compile(loss=_loss(seen, setup), optimizer=_optimizer(seen, setup))
+    return model
+
+
+def _fit(model: Any, x: np.ndarray, y: np.ndarray, batch: int, steps: int, seconds: float) -> int:
+    """`steps` steps of `fit` over the rows in order (or fewer, at `seconds`): the steps done."""
+    batch = max(1, min(batch, len(x)))
+    per_epoch = math.ceil(len(x) / batch)
+    budget = _Budget(steps, seconds)
+    model.fit(
+        x,
+        y,
+        batch_size=batch,
+        epochs=math.ceil(steps / per_epoch),
+        shuffle=False,
+        verbose=0,
+        callbacks=[budget],
+    )
+    return budget.done
+
+
 def _train(
     seen: Watched,
     start: list[np.ndarray],
@@ -250,24 +456,10 @@ def _train(
     seconds: float,
     steps: int | None,
 ) -> tuple[Any, int]:
-    model = _clone(seen.model, setup.activation)
-    model.set_weights(start)
-    model.compile(loss=_loss(seen, setup), optimizer=_optimizer(seen, setup))
+    model = _compiled(seen, start, setup)
     x = _inputs(seen, setup, train[0], train[0])
     limit = steps if steps is not None else MAX_STEPS
-    batch = max(1, min(seen.batch_size, len(x)))
-    per_epoch = math.ceil(len(x) / batch)
-    budget = _Budget(limit, seconds)
-    model.fit(
-        x,
-        train[1],
-        batch_size=batch,
-        epochs=math.ceil(limit / per_epoch),
-        shuffle=False,
-        verbose=0,
-        callbacks=[budget],
-    )
-    return model, budget.done
+    return model, _fit(model, x, train[1], seen.batch_size, limit, seconds)
 
 
 def _measure(
@@ -282,11 +474,20 @@ def _measure(
     if not classes:
         return float(model.evaluate(x, held[1], verbose=0))
     out = np.asarray(model.predict(x, verbose=0), dtype=np.float64)
+    return _accuracy(setup, out, held[1])
+
+
+def _accuracy(setup: Setup, out: np.ndarray, y: np.ndarray) -> float:
     rows = out.reshape(len(out), -1)
     if not np.all(np.isfinite(rows)):
         return float("nan")
-    predicted = rows.argmax(axis=1) if rows.shape[1] > 1 else (rows[:, 0] > setup.threshold)
-    truth = _class_ids(held[1])
+    if rows.shape[1] > 1:
+        predicted = rows.argmax(axis=1)
+    elif setup.rounded:
+        predicted = np.clip(np.round(rows[:, 0]), 0, setup.rounded - 1)
+    else:
+        predicted = rows[:, 0] > setup.threshold
+    truth = _class_ids(y)
     if predicted.shape != truth.shape:
         return float("nan")
     return float(np.mean(predicted.astype(np.int64) == truth))
@@ -347,9 +548,125 @@ def _fix_lr(cause: str) -> Callable[..., list[Any]]:
         rate = seen.model.optimizer.get_config().get("learning_rate")
         if not isinstance(rate, (int, float)):
             return []  # a schedule: scaling it is not mechanical
-        return [(f"learning rate x{f:g}", replace(user, lr_factor=f)) for f in LR_FACTORS[cause]]
+        return [
+            (f"learning rate x{f:g}", replace(user, lr_factor=f)) for f in _lr_factors(obs, cause)
+        ]
 
     return fix
+
+
+def _lr_factors(obs: Observations, cause: str) -> list[float]:
+    """The factors to try, the LR probe's pick first, then the one the measured update
+    ratio asks for (the ratio scales with the rate under SGD), then the fixed decades."""
+    factors: list[float] = []
+    probe = obs.lr_probe
+    if probe is not None and probe.best != 1.0 and (probe.best < 1.0) == (cause == "lr-too-high"):
+        factors.append(probe.best)
+    ratios = [v.value for r in obs.trace for v in r.update_ratios if v.value > 0]
+    if ratios:
+        wanted = 10.0 ** round(math.log10(HEALTHY_RATIO / float(np.median(ratios))))
+        if (wanted < 1.0) == (cause == "lr-too-high") and wanted != 1.0:
+            factors.append(wanted)
+    factors += [f for f in LR_FACTORS[cause]]
+    return list(dict.fromkeys(factors))
+
+
+def _labels(seen: Watched) -> tuple[str, int] | None:
+    """How the labels are written ("ids" or "one-hot") and how many classes they hold."""
+    if not _is_classes(seen.y):
+        return None
+    rows = seen.y.reshape(len(seen.y), -1)
+    if rows.shape[1] > 1:
+        one_hot = bool(np.all((rows == 0) | (rows == 1)) and np.all(rows.sum(axis=1) == 1))
+        return ("one-hot", rows.shape[1]) if one_hot else None
+    ids = rows[:, 0]
+    return ("ids", int(ids.max()) + 1) if ids.min() >= 0 else None
+
+
+def _squashed(seen: Watched) -> bool:
+    found = output_layer(seen.model)
+    return found is not None and found[1] in ("softmax", "sigmoid")
+
+
+def _fix_wrong_loss(seen: Watched, obs: Observations, user: Setup) -> list[Any]:
+    info, labels = describe_loss(seen.model.loss), _labels(seen)
+    found = output_layer(seen.model)
+    if info is None or labels is None or found is None:
+        return []
+    encoding, classes = labels
+    width = seen.model.output_shape[-1] if seen.model.output_shape else None
+    if info.loss in ("mse", "l1") and encoding == "ids" and width == 1 and classes > 2:
+        if "units" not in found[0].get_config():
+            return []
+        fixed = replace(
+            user,
+            head_units=classes,
+            activation="softmax",
+            loss_class="SparseCategoricalCrossentropy",
+            from_logits=False,
+            rounded=0,
+        )
+        return [(f"a {classes}-unit softmax head with sparse_categorical_crossentropy", fixed)]
+    if info.loss in ("mse", "l1") and encoding == "ids" and width is not None and width > 1:
+        fixed = replace(
+            user, loss_class="SparseCategoricalCrossentropy", from_logits=not _squashed(seen)
+        )
+        return [("compile with sparse_categorical_crossentropy", fixed)]
+    if info.loss in ("bce", "bce_logits") and encoding == "one-hot" and classes > 2:
+        if found[1] == "sigmoid":
+            fixed = replace(user, activation="softmax", loss_class="CategoricalCrossentropy")
+            return [("a softmax output with categorical_crossentropy", fixed)]
+        if found[1] == "linear":
+            fixed = replace(user, loss_class="CategoricalCrossentropy", from_logits=True)
+            return [("categorical_crossentropy(from_logits=True)", fixed)]
+    return []
+
+
+def _fix_labels(seen: Watched, obs: Observations, user: Setup) -> list[Any]:
+    """The loss that reads the labels as they are written: the one-word change."""
+    info, labels = describe_loss(seen.model.loss), _labels(seen)
+    if info is None or labels is None or info.loss != "cross_entropy":
+        return []
+    logits = info.expects == "logits"
+    if labels[0] == "ids" and info.label_format == "one-hot":
+        fixed = replace(user, loss_class="SparseCategoricalCrossentropy", from_logits=logits)
+        return [("compile with sparse_categorical_crossentropy (the labels are class ids)", fixed)]
+    if labels[0] == "one-hot" and info.label_format == "ids":
+        fixed = replace(user, loss_class="CategoricalCrossentropy", from_logits=logits)
+        return [("compile with categorical_crossentropy (the labels are one-hot rows)", fixed)]
+    return []
+
+
+def _fix_vanishing(seen: Watched, obs: Observations, user: Setup) -> list[Any]:
+    kinds = ("sigmoid", "tanh")
+    if not any(_activation(layer) in kinds for layer in _hidden(seen.model)):
+        return []
+    fixed = replace(user, hidden="relu", hidden_from=kinds, he_init=True)
+    return [("replace hidden sigmoid/tanh by ReLU with He init", fixed)]
+
+
+def _fix_dead_relu(seen: Watched, obs: Observations, user: Setup) -> list[Any]:
+    if not any(_activation(layer) == "relu" for layer in _hidden(seen.model)):
+        return []
+    leaky = replace(user, hidden="leaky_relu", hidden_from=("relu",))
+    fixes = [
+        ("use LeakyReLU instead of ReLU", leaky),
+        (
+            "re-initialise the ReLU layers with He init and zero biases",
+            replace(leaky, hidden="relu", he_init=True),
+        ),
+    ]
+    rate = seen.model.optimizer.get_config().get("learning_rate")
+    if isinstance(rate, (int, float)):
+        fixes.append(("learning rate x0.1", replace(user, lr_factor=0.1)))
+    return fixes
+
+
+def _hidden(model: Any) -> list[Any]:
+    """The layers of a Sequential or functional model other than the output layer."""
+    found = output_layer(model)
+    last = found[0] if found else None
+    return [layer for layer in model.layers if layer is not last]
 
 
 FIXES: dict[str, Callable[[Watched, Observations, Setup], list[Any]]] = {
@@ -359,4 +676,8 @@ FIXES: dict[str, Callable[[Watched, Observations, Setup], list[Any]]] = {
     "inputs-not-normalized": _fix_inputs,
     "lr-too-high": _fix_lr("lr-too-high"),
     "lr-too-low": _fix_lr("lr-too-low"),
+    "wrong-loss-for-task": _fix_wrong_loss,
+    "labels-not-encoded": _fix_labels,
+    "vanishing-gradient": _fix_vanishing,
+    "dead-relu": _fix_dead_relu,
 }
