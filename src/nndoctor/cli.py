@@ -155,7 +155,12 @@ def _run(ns: argparse.Namespace) -> int:
         return _error(f"--out {out} is a file; give a folder for the run (it is created).")
     try:
         session = _session.Session(
-            "numpy", out, ns.max_steps, ns.max_seconds, experiments=not ns.no_experiments
+            "numpy",
+            out,
+            ns.max_steps,
+            ns.max_seconds,
+            experiments=not ns.no_experiments,
+            trial_seconds=ns.trial_seconds,
         )
     except OSError as error:
         return _error(f"cannot create the run folder {out}: {error.strerror}. Use another --out.")

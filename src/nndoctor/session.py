@@ -35,12 +35,14 @@ class Session:
         max_steps: int | None = None,
         max_seconds: float | None = None,
         experiments: bool = True,
+        trial_seconds: float = 15.0,
     ) -> None:
         self.framework = framework
         self.out_dir = out_dir
         self.max_steps = max_steps
         self.max_seconds = max_seconds
         self.experiments = experiments
+        self.trial_seconds = trial_seconds  # budget of each fix trial (--trial-seconds)
         self.started = time.monotonic()
         self.events: list[Any] = []
         self.steps = 0

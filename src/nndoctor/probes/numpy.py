@@ -45,6 +45,8 @@ SATURATED = 1e-6  # a probability this close to 0 or 1: the output unit is satur
 OVERFIT_EXAMPLES = 16
 OVERFIT_STEPS = 200
 OVERFIT_SECONDS = 10.0
+TRIAL_SECONDS = 10.0  # each fix trial of a plain-python check(); nndoctor run has --trial-seconds
+MAX_TRIALS = 4  # fix trials per check: the first causes, most likely first (as nndoctor run)
 
 
 # ---------------------------------------------------------------- arguments
@@ -592,6 +594,7 @@ def check(
     predict: Callable[[Any], Any] | None = None,
     overfit_steps: int = OVERFIT_STEPS,
     overfit_seconds: float = OVERFIT_SECONDS,
+    trial_seconds: float | None = None,
     show: bool | None = None,
 ) -> Any:
     """Check a hand-written NumPy network on one sample batch, with your own functions.
@@ -610,6 +613,8 @@ def check(
         step: ``step(x, y)``: one training step as your loop does it.
         predict: ``predict(x)``: your evaluation path, as your accuracy uses it.
         overfit_steps, overfit_seconds: budget of the tiny-batch overfit trial.
+        trial_seconds: budget of each fix trial (default: ``nndoctor run
+            --trial-seconds``, else 10 s); fix trials need ``step`` and ``forward``.
         show: print the report; by default when not under ``nndoctor run``
             (which prints one report for the whole run at the end).
 
@@ -639,6 +644,8 @@ def check(
     events.extend(profile_init(live, n_features))
     outer = _session.current()
     experiments = outer.experiments if outer is not None else True
+    if trial_seconds is None:
+        trial_seconds = outer.trial_seconds if outer is not None else TRIAL_SECONDS
     started = time.monotonic()
     global _checking
     _checking += 1
@@ -661,6 +668,7 @@ def check(
                 predict,
                 overfit_steps,
                 overfit_seconds,
+                trial_seconds,
                 started,
             )
     finally:
@@ -691,9 +699,11 @@ def _run_checks(
     predict: Any,
     overfit_steps: int,
     overfit_seconds: float,
+    trial_seconds: float,
     started: float,
 ) -> Any:
     from nndoctor.diagnosis import diagnose
+    from nndoctor.observations import fold
 
     def run(name: str, measure: Callable[[], Any]) -> None:
         try:
@@ -745,12 +755,29 @@ def _run_checks(
         )
     finally:
         everything.restore()
+    if experiments and step is not None and forward is not None:
+        from nndoctor.probes import numpy_trials
+
+        net = numpy_trials.Net(
+            params,
+            xs,
+            ys,
+            n,
+            layout,
+            forward,
+            loss,
+            gradients,
+            step,
+            tuple(e for e in events if isinstance(e, LayerInit)),
+        )
+        found = diagnose(fold(events, "numpy")).findings
+        causes = [f.id for f in found if f.kind == "cause" and f.is_problem]
+        for cause in [c for c in causes if c in numpy_trials.FIXES][:MAX_TRIALS]:
+            run(f"fix trial {cause}", lambda c=cause: numpy_trials.trial(net, c, trial_seconds))
     events[0] = RunInfo("numpy", None, None, round(time.monotonic() - started, 3), False)
     if outer is not None:
         for event in events[1:]:
             outer.emit(event)
-    from nndoctor.observations import fold
-
     return diagnose(fold(events, "numpy"))
 
 

@@ -173,7 +173,7 @@ def label_control(probe: TorchProbe, obs: Observations, seconds: float) -> list[
 
 def _overfit_tiny(probe: TorchProbe, obs: Observations, seconds: float) -> OverfitTrial:
     """The user's step repeated on 16 examples: a model that cannot fit them cannot learn."""
-    x, t = (torch.cat(part)[:TINY_EXAMPLES] for part in zip(*_batches(probe), strict=True))
+    x, t = _first_rows(_batches(probe), TINY_EXAMPLES)
     user = _user_setup(probe, obs)
     before = _loss_on(probe, user, user.model, [(x, t)])
     started = time.monotonic()
@@ -183,6 +183,17 @@ def _overfit_tiny(probe: TorchProbe, obs: Observations, seconds: float) -> Overf
     return OverfitTrial(
         int(x.shape[0]), steps, round(time.monotonic() - started, 3), "loss", before, after
     )
+
+
+def _first_rows(batches: list[Any], rows: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The first `rows` cached rows, from as few batches as hold them."""
+    taken: list[Any] = []
+    for batch in batches:
+        taken.append(batch)
+        if sum(int(t.shape[0]) for _, t in taken) >= rows:
+            break
+    x, t = (torch.cat(part)[:rows] for part in zip(*taken, strict=True))
+    return x, t
 
 
 def _lr_probe(probe: TorchProbe, obs: Observations, seconds: float) -> LRProbe:
@@ -214,8 +225,8 @@ def _input_dependence(probe: TorchProbe, obs: Observations) -> InputDependence |
     """The trained model on held inputs and on their batch mean: does it read its inputs?"""
     _, held = _split(_batches(probe))
     targets = _targets(held)
-    if not _is_classes(targets) or probe.model is None:
-        return None
+    if not _is_classes(targets) or not torch.is_floating_point(held[0][0]):
+        return None  # blanking token ids by their mean would not be an input
     model = copy.deepcopy(probe.model)
     model.eval()
     setup = replace(_user_setup(probe, obs), model=model)
@@ -312,7 +323,7 @@ def _balanced_samples(held: list[Any]) -> int:
     recalls on n_k rows has variance sum(p(1-p)/n_k) / K^2, so n = K^2 / sum(1/n_k)."""
     counts = torch.bincount(_class_ids(_targets(held))).float()
     counts = counts[counts > 0]
-    return int(counts.numel() ** 2 / float((1 / counts).sum()))
+    return round(counts.numel() ** 2 / float((1 / counts.double()).sum()))
 
 
 def _targets(batches: list[Any]) -> torch.Tensor:

@@ -1,0 +1,76 @@
+"""PyTorch fix trials and experiments on real, small, seeded runs (issue 8)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import CASES, ROOT, nndoctor, problem_ids, validate
+
+pytest.importorskip("torch")
+
+from nndoctor.probes import torch_trials  # noqa: E402
+
+DROPOUT = ROOT / "tests" / "scripts" / "torch_dropout.py"
+
+
+def run_report(tmp_path, script, *args):
+    out = tmp_path / "run"
+    result = nndoctor("run", str(script), *args, "--out", str(out), "--quiet")
+    assert (out / "report.json").is_file(), result.stdout + result.stderr
+    return validate(json.loads((out / "report.json").read_text()))
+
+
+def finding(report, cause):
+    return next(f for f in report["findings"] if f["id"] == cause)
+
+
+@pytest.mark.parametrize(
+    ("case", "cause", "metric"),
+    [
+        ("blobs_classifier", "wrong-loss-for-task", "accuracy"),
+        ("digits_regressor_head", "wrong-loss-for-task", "accuracy"),
+        ("cancer_logreg", "params-not-updated", "accuracy"),
+        ("digits_fullbatch", "too-few-updates", "accuracy"),
+        ("fraud_detector", "class-imbalance", "balanced accuracy"),
+        ("sensor_readings", "bad-data-values", "accuracy"),
+    ],
+)
+def test_new_fix_is_validated_on_a_copy(tmp_path, case, cause, metric):
+    report = run_report(tmp_path, CASES / "torch" / f"{case}.py")
+    found = finding(report, cause)
+    assert found["validated"] is True, found
+    assert found["trial"]["metric"] == metric
+    assert found["trial"]["after"] > found["trial"]["before"]
+
+
+def test_regression_head_baseline_reads_the_rounded_output(tmp_path):
+    """The unfixed copy predicts as the script does (rounded output), not by a 0/1 threshold."""
+    report = run_report(tmp_path, CASES / "torch" / "digits_regressor_head.py")
+    trial = finding(report, "wrong-loss-for-task")["trial"]
+    assert trial["before"] > 0.2  # a 0/1 threshold on ten classes scores about 0.1
+
+
+def test_healthy_run_keeps_silent_and_shows_the_experiments(tmp_path):
+    report = run_report(tmp_path, DROPOUT, str(tmp_path / "w.npy"), "3")
+    assert report["healthy"], problem_ids(report)
+    experiments = {e["name"]: e for e in report["experiments"]}
+    for name in ("overfit-tiny-batch", "lr-range-probe", "input-dependence"):
+        assert name in experiments, sorted(experiments)
+    assert experiments["overfit-tiny-batch"]["passed"]
+    assert experiments["input-dependence"]["passed"]
+    factors = experiments["lr-range-probe"]["details"]["loss_after_by_lr_factor"]
+    assert list(factors) == ["x0.01", "x0.1", "x1", "x10", "x100"]
+
+
+def test_lr_probe_keeps_the_user_rate_without_a_clear_gain():
+    assert torch_trials._best_factor([2.0, 1.5, 1.0, 0.9, float("inf")]) == 1.0
+    assert torch_trials._best_factor([2.0, 1.5, 1.0, 0.5, float("inf")]) == 10.0
+    assert torch_trials._best_factor([float("inf")] * 5) == 1.0
+
+
+def test_balanced_samples_follow_the_rare_class():
+    import torch
+
+    held = [(torch.zeros(100, 2), torch.tensor([0] * 90 + [1] * 10))]
+    assert torch_trials._balanced_samples(held) == 36  # 2^2 / (1/90 + 1/10)
