@@ -1,8 +1,10 @@
-"""Keras fix trials (issue 8) through `nndoctor run`: seed 003 gets a validated fix.
+"""Keras fix trials and experiments (issue 8) through `nndoctor run`.
 
-Two runs of seed 003 at once (the machine has two cores): trials on, with a
-short budget, and `--no-experiments`. The fix trials train clones after the
-script ends; the user's model, seen at exit, must hold the same weights either way.
+Runs two at a time (the machine has two cores): seed 003 with trials on (a
+short budget) and with `--no-experiments`, and two small digit scripts whose
+configuration faults have a mechanical fix. The fix trials train clones after
+the script ends; the user's model, seen at exit, must hold the same weights
+either way.
 """
 
 from __future__ import annotations
@@ -28,9 +30,11 @@ SCRIPT = ROOT / "tests" / "scripts" / "keras_seed_weights.py"
 SEED_CAUSES = {"missing-output-activation", "inputs-not-normalized"}
 
 
-def _doctor(out: Path, *args: str) -> subprocess.CompletedProcess:
+def _doctor(out: Path, *args: str, script: Path = SCRIPT) -> subprocess.CompletedProcess:
     env = {**os.environ, "NO_COLOR": "1", "KERAS_BACKEND": "tensorflow", "OMP_NUM_THREADS": "1"}
-    command = [sys.executable, "-m", "nndoctor", "run", str(SCRIPT), str(out / "weights.npz")]
+    command = [sys.executable, "-m", "nndoctor", "run", str(script)]
+    if script == SCRIPT:
+        command.append(str(out / "weights.npz"))
     return subprocess.run(
         [*command, "--out", str(out / "run"), *args],
         capture_output=True,
@@ -43,12 +47,18 @@ def _doctor(out: Path, *args: str) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    on, off = tmp_path_factory.mktemp("trials"), tmp_path_factory.mktemp("no_experiments")
+    folders = {name: tmp_path_factory.mktemp(name) for name in ("on", "off", "mse", "onehot")}
+    scripts = {"mse": "keras_mse_on_ids.py", "onehot": "keras_onehot_sparse.py"}
     with ThreadPoolExecutor(2) as pool:
         jobs = {
-            "on": (on, pool.submit(_doctor, on, "--trial-seconds", "5")),
-            "off": (off, pool.submit(_doctor, off, "--no-experiments")),
+            "on": (folders["on"], pool.submit(_doctor, folders["on"], "--trial-seconds", "5")),
+            "off": (folders["off"], pool.submit(_doctor, folders["off"], "--no-experiments")),
         }
+        for name, script in scripts.items():
+            folder = folders[name]
+            command = (folder, "--trial-seconds", "6")
+            job = pool.submit(_doctor, *command, script=ROOT / "tests" / "scripts" / script)
+            jobs[name] = (folder, job)
         return {name: (folder, job.result()) for name, (folder, job) in jobs.items()}
 
 
@@ -77,3 +87,37 @@ def test_user_weights_and_rng_unchanged_by_the_trials(runs):
     assert with_trials.files == without.files
     for name in without.files:
         assert np.array_equal(with_trials[name], without[name]), name
+
+
+def _trial(runs: dict, name: str, cause: str) -> dict:
+    folder, result = runs[name]
+    report = validate(json.loads((folder / "run" / "report.json").read_text()))
+    found = {f["id"]: f for f in report["findings"]}
+    assert cause in found, (report["findings"], result.stderr[-2000:])
+    return found[cause]
+
+
+def test_experiments_are_in_the_report(runs):
+    folder, _ = runs["on"]
+    report = json.loads((folder / "run" / "report.json").read_text())
+    experiments = {e["name"]: e["details"] for e in report["experiments"]}
+    tiny = experiments["overfit-tiny-batch"]
+    assert tiny["examples"] == 16 and 0 < tiny["steps"] <= 200, tiny
+    probe = experiments["lr-range-probe"]
+    assert list(probe["loss_after_by_lr_factor"]) == ["x0.01", "x0.1", "x1", "x10", "x100"]
+    off_folder, _ = runs["off"]
+    off_report = json.loads((off_folder / "run" / "report.json").read_text())
+    assert "lr-range-probe" not in {e["name"] for e in off_report["experiments"]}
+
+
+def test_mse_on_class_ids_fixed_by_a_softmax_head(runs):
+    finding = _trial(runs, "mse", "wrong-loss-for-task")
+    assert finding.get("validated") is True, finding.get("trial")
+    assert finding["trial"]["metric"] == "accuracy"
+
+
+def test_one_hot_labels_fixed_by_the_matching_loss(runs):
+    _, result = runs["onehot"]
+    assert result.returncode == 1  # the script's own fit raises; the trial still runs
+    finding = _trial(runs, "onehot", "labels-not-encoded")
+    assert finding.get("validated") is True, finding.get("trial")
