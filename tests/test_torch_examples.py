@@ -87,6 +87,11 @@ def test_torch_example_diagnosis(case, tmp_path, request):
                 strict=True, reason=f"no rule yet for {', '.join(_without_rule(case))}"
             )
         )
+    elif case.get("known_failure"):
+        # A case nndoctor gets wrong today, recorded in the manifest for the rule owner.
+        request.applymarker(
+            pytest.mark.xfail(strict=True, reason=f"known failure: {case['known_failure'][:200]}")
+        )
     result, report = run_script(ROOT / case["script"], tmp_path, "--quiet")
     assert result.returncode == 0, result.stdout + result.stderr
     problems = _problems(report)
