@@ -12,6 +12,7 @@ the plain run crashed and the fix did not.
     python bench/check_cases.py                  # every case, one at a time
     python bench/check_cases.py --only numpy     # cases whose path contains the text
     python bench/check_cases.py --write          # store the results in the manifest
+    python bench/check_cases.py --missing --write  # only cases not checked yet
 
 `--write` stores per case `plain_final` (the plain run's last line),
 `plain_seconds`, and for buggy cases `fixed` (the fix's last line) and
@@ -181,13 +182,26 @@ def fix_learns(plain: dict[str, Any], fixed: dict[str, Any]) -> bool | None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run each case plainly, and its fix.")
-    parser.add_argument("--only", default="", help="cases whose path contains this text")
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        help="cases whose path contains this text (repeatable)",
+    )
+    parser.add_argument(
+        "--missing", action="store_true", help="only cases with no recorded plain_final yet"
+    )
     parser.add_argument("--write", action="store_true", help="store the results in the manifest")
     parser.add_argument("--timeout", type=float, default=60, help="seconds per run (default 60)")
     args = parser.parse_args(argv)
 
     manifest = json.loads(MANIFEST.read_text())
-    cases = [c for c in manifest["cases"] if args.only in c["script"]]
+    cases = [
+        c
+        for c in manifest["cases"]
+        if (not args.only or any(text in c["script"] for text in args.only))
+        and not (args.missing and "plain_final" in c)
+    ]
     results: dict[str, dict[str, Any]] = {}
     not_learning: list[str] = []
     for case in cases:
