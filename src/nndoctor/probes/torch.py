@@ -181,7 +181,6 @@ class TorchProbe:
         self._module_hooks(True)
         self.handles = [
             _module.register_module_module_registration_hook(self._guard(self._registered)),
-            _optimizer.register_optimizer_step_pre_hook(self._guard(self._pre_step)),
             _optimizer.register_optimizer_step_post_hook(
                 self._guard(self._post_step, reraise=True)
             ),
@@ -216,11 +215,13 @@ class TorchProbe:
     def _module_hooks(self, on: bool) -> None:
         """Global module hooks send every module call down torch's slow path, so after
         the first steps they are installed only around sampled steps
-        (bench/overhead.py: empty global hooks alone cost ~7% of a small MLP's step)."""
+        (bench/overhead.py: empty global hooks alone cost ~7% of a small MLP's step).
+        The optimizer pre-step hook, which snapshots the weights, goes with them."""
         if on and not self.module_hooks:
             self.module_hooks = [
                 _module.register_module_forward_pre_hook(self._guard(self._pre_forward)),
                 _module.register_module_forward_hook(self._guard(self._forward), always_call=True),
+                _optimizer.register_optimizer_step_pre_hook(self._guard(self._pre_step)),
             ]
         elif not on and self.module_hooks:
             for handle in self.module_hooks:
@@ -465,8 +466,6 @@ class TorchProbe:
             self._emit_layers()
             self._emit_spec()
         named = self._held(opt)
-        if named and all(p.grad is None for _, p in named):
-            self.steps_without_grad += 1
         if self._sampling():
             with torch.no_grad():
                 self.snapshot = {n: p.detach().clone() for n, p in named if p.ndim > 1}
@@ -490,6 +489,9 @@ class TorchProbe:
     def _post_step(self, opt: torch.optim.Optimizer, args: Any, kwargs: Any) -> None:
         if self.only_optimizer is not None and opt is not self.only_optimizer:
             return
+        named = self._held(opt)
+        if named and all(p.grad is None for _, p in named):
+            self.steps_without_grad += 1
         if self._sampling():
             self._flush()
             self.session.emit(self._record())
