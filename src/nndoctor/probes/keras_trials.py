@@ -10,6 +10,14 @@ rows of the sample are held out, and both clones are measured on them. The
 fix is `validated` when the fixed clone is clearly better. The user's model,
 optimizer and the global RNGs are never touched, and the probe's patches are
 paused so the clones leave no trace in the run.
+
+Fixes that change the architecture (a K-unit softmax head for a regression on
+class ids, ReLU + He for a deep sigmoid stack, LeakyReLU or He for dead ReLUs)
+keep the start weights of every layer they do not rebuild. When the user's own
+`fit` raised (labels the loss cannot read), the unfixed clone stays at the start
+weights, as the user's model did. `experiments` runs before the trials: a tiny
+batch overfit, a short LR range probe and the trained model on real and blanked
+inputs.
 """
 
 from __future__ import annotations
@@ -188,7 +196,6 @@ def _lr_probe(seen: Watched, obs: Observations, seconds: float) -> LRProbe | Non
     model.optimizer.build(model.trainable_variables)
     fresh = [np.asarray(v) for v in model.optimizer.variables]
     begin = _loss_of(model, *train)
-    _fit(model, *train, seen.batch_size, 1, math.inf)  # traces the train step before timing
     steps, losses = PROBE_STEPS, []
     for factor in PROBE_FACTORS:
         model.set_weights(start)
@@ -437,15 +444,21 @@ def _inputs(seen: Watched, setup: Setup, train_x: np.ndarray, x: np.ndarray) -> 
 
 
 class _Budget(keras.callbacks.Callback):
-    """Stops the fit at `steps`, or after `seconds`; counts the steps done."""
+    """Stops the fit at `steps`, or after `seconds`; counts the steps done.
+
+    The clock starts after the first step, which traces the train step: a budget
+    shorter than the trace (seconds for a CNN on TensorFlow) would leave one step.
+    """
 
     def __init__(self, steps: int, seconds: float) -> None:
         super().__init__()
         self.limit, self.seconds, self.done = steps, seconds, 0
-        self.started = time.monotonic()
+        self.started = math.inf
 
     def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
         self.done += 1
+        if self.done == 1:
+            self.started = time.monotonic()
         if self.done >= self.limit or time.monotonic() - self.started > self.seconds:
             self.model.stop_training = True
 
