@@ -31,7 +31,7 @@ def to_json(report: Any) -> dict[str, Any]:
         if f.location is not None:
             item["location"] = asdict(f.location)
         if f.trial is not None:
-            item["trial"] = asdict(f.trial)
+            item["trial"] = _finite(asdict(f.trial))  # a diverged copy reads "nan"
         findings.append(item)
     return {
         "schema": SCHEMA_VERSION,
