@@ -430,7 +430,8 @@ class TorchProbe:
             )
         out = output.detach()[:SAMPLE_ROWS].float()
         rows = out.reshape(out.shape[0], -1) if out.ndim > 1 else out.reshape(-1, 1)
-        classes = rows.argmax(dim=1) if rows.shape[1] > 1 else (rows[:, 0] > 0).long()
+        self._first_activation(out)
+        classes = self._classes(rows)
         self.session.emit(
             OutputProfile(
                 width=int(rows.shape[1]),
@@ -569,7 +570,7 @@ class TorchProbe:
         if self._sampling() and self.output is not None and self.output.ndim >= 1:
             out = self.output.detach()
             rows = out.reshape(out.shape[0], -1) if out.ndim > 1 else out.reshape(-1, 1)
-            classes = rows.argmax(dim=1) if rows.shape[1] > 1 else (rows[:, 0] > 0).long()
+            classes = self._classes(rows)
             pred = tuple(int(c) for c in torch.bincount(classes, minlength=2).tolist())
             labels = self._label_counts()
         zeroed = self._zeroed()
@@ -696,6 +697,13 @@ class TorchProbe:
         if activation == "sigmoid" and (low < 0 or high > 1):
             return "linear"  # raw scores that happened to start inside [0, 1]
         return activation
+
+    def _classes(self, rows: torch.Tensor) -> torch.Tensor:
+        """Predicted classes: argmax, or for one unit its threshold (0.5 on a sigmoid, else 0)."""
+        if rows.shape[1] > 1:
+            return rows.argmax(dim=1)
+        threshold = 0.5 if self._activation(rows) == "sigmoid" else 0.0
+        return (rows[:, 0] > threshold).long()
 
     def _first_activation(self, out: torch.Tensor) -> str:
         # Judged on the first batch: a trained raw output can drift into [0, 1].
