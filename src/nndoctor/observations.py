@@ -76,6 +76,9 @@ class OutputProfile:
     # Saturated at the user's weights: the active checks then ran with every
     # weight matrix rescaled to std 1/sqrt(fan_in).
     saturated: bool = False
+    # NumPy, class-id labels: the user's loss over the cross-entropy of the true
+    # class on the same outputs. 1 when the loss reads the ids as classes.
+    loss_over_class_ce: float | None = None
 
 
 @dataclass(frozen=True)

@@ -229,7 +229,21 @@ def predicted_classes(output: np.ndarray, n: int) -> np.ndarray:
     return rows.argmax(axis=1)
 
 
-def profile_output(output: np.ndarray, n: int, saturated: bool = False) -> OutputProfile:
+def _loss_ratio(output: np.ndarray, y: np.ndarray, n: int, loss: Any) -> float | None:
+    """The user's loss over the true-class cross-entropy, for class ids against K outputs."""
+    labels = _samples_first(np.asarray(y, dtype=np.float64), n)
+    rows = _samples_first(np.asarray(output, dtype=np.float64), n)
+    if loss is None or labels.shape[1] != 1 or rows.shape[1] < 2 or not _integral(labels):
+        return None
+    if labels.min() < 0 or labels.max() >= rows.shape[1]:
+        return None
+    user, true_class = float(_call("loss", loss, output, y)), task_loss(output, y, n)
+    return user / true_class if true_class > 0 and math.isfinite(user) else None
+
+
+def profile_output(
+    output: np.ndarray, n: int, saturated: bool = False, loss_ratio: float | None = None
+) -> OutputProfile:
     rows = _samples_first(output.astype(np.float64), n)
     finite = np.isfinite(rows)
     clean = np.where(finite, rows, 0.0)
@@ -247,6 +261,7 @@ def profile_output(output: np.ndarray, n: int, saturated: bool = False) -> Outpu
         pred_counts=tuple(int(c) for c in np.bincount(classes, minlength=width)),
         nonfinite=int((~finite).sum()),
         saturated=saturated,
+        loss_over_class_ce=loss_ratio,
     )
 
 
@@ -493,7 +508,10 @@ def eval_check(
     if forward is not None:
         fa = _as_array("forward output", _call("forward", forward, xa))
         fb = _as_array("forward output", _call("forward", forward, xb))
-        if pa.shape == fa.shape:
+        # Class ids from predict beside probabilities from forward (a logistic
+        # regression's `p > 0.5`) share a shape but not a meaning: compare classes.
+        ids_only = _integral(pa) and not _integral(fa)
+        if pa.shape == fa.shape and not ids_only:
             forward_varies = not np.array_equal(fa, fb)
             disagreement = float(np.max(np.abs(pa.astype(np.float64) - fa)))
         else:
@@ -510,6 +528,11 @@ def eval_check(
         forward_checked=forward is not None,
         max_disagreement=disagreement,
     )
+
+
+def _integral(values: np.ndarray) -> bool:
+    numbers = np.asarray(values, dtype=np.float64)
+    return bool(np.all(np.isfinite(numbers)) and np.all(numbers == np.round(numbers)))
 
 
 def task_loss(output: np.ndarray, y: np.ndarray, n: int) -> float:
@@ -721,7 +744,9 @@ def _run_checks(
         output = _output_array("forward", _call("forward", forward, xs))
         bad_loss = loss is not None and not math.isfinite(float(_call("loss", loss, output, ys)))
         saturated = output_saturated(output, n) or bad_loss
-        run("output", lambda: profile_output(output, n, saturated))
+        run(
+            "output", lambda: profile_output(output, n, saturated, _loss_ratio(output, ys, n, loss))
+        )
     if gradients is not None:
         snapshot = _Snapshot(params)
         _call("gradients", gradients, xs, ys)
@@ -881,6 +906,15 @@ def _update_check(
     )
 
 
+def _ratio_keys(now: Mapping[str, np.ndarray], previous: Mapping[str, np.ndarray]) -> list[str]:
+    """The arrays whose update ratio means something: the weight matrices (as the torch
+    probe), else every array that was not zero. A bias starting at 0 has no size
+    to compare its update with, and biases are not what a learning rate is tuned on."""
+    same = [k for k, v in now.items() if k in previous and v.shape == previous[k].shape]
+    matrices = [k for k in same if now[k].ndim >= 2 and min(now[k].shape) > 1]
+    return matrices or [k for k in same if np.linalg.norm(previous[k]) > 0]
+
+
 class Monitor:
     """Records your training loop, one line per step, for the trace rules.
 
@@ -954,12 +988,11 @@ class Monitor:
                     NamedValue(
                         k,
                         float(
-                            np.linalg.norm(v - self._previous[k])
+                            np.linalg.norm(now[k] - self._previous[k])
                             / max(np.linalg.norm(self._previous[k]), 1e-12)
                         ),
                     )
-                    for k, v in now.items()
-                    if k in self._previous and v.shape == self._previous[k].shape
+                    for k in _ratio_keys(now, self._previous)
                 ]
             self._previous = {k: v.copy() for k, v in now.items()}
         if grads is not None:

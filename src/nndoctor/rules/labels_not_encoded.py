@@ -39,6 +39,11 @@ KIND = "cause"
 # One-hot training drives two units to -1 (measured: seed_000 and its fix).
 SHARED_TARGET = 0.5
 EXPLAINS = ("prediction-collapse", "loss-plateau", "accuracy-stuck")
+# A loss that reads class ids as classes equals the true-class cross-entropy on
+# the same outputs (ratio 1, or the batch size for a sum); a loss that multiplies
+# or subtracts the ids lands far away. A factor of 2 either side leaves room for
+# label smoothing or a small penalty term.
+SAME_LOSS = (0.5, 2.0)
 
 
 def check(obs: Observations) -> list[Finding]:
@@ -59,7 +64,9 @@ def check(obs: Observations) -> list[Finding]:
         "output_activation": obs.output.activation,
     }
 
-    def found(title: str, fix: str, confidence: float) -> list[Finding]:
+    def found(
+        title: str, fix: str, confidence: float, explains: tuple[str, ...] = EXPLAINS
+    ) -> list[Finding]:
         return [
             Finding(
                 id=ID,
@@ -70,7 +77,7 @@ def check(obs: Observations) -> list[Finding]:
                 where=f"labels {tuple(labels.shape)} vs output with {width} units",
                 evidence=evidence,
                 fix=fix,
-                explains=EXPLAINS,
+                explains=explains,
             )
         ]
 
@@ -94,18 +101,34 @@ def check(obs: Observations) -> list[Finding]:
     if labels.encoding == "ids" and width > 1 and not expects_ids and not count_problem:
         # Code that indexes by id (probs[range(m), y]) is right with ids: only
         # the trial tells it from code that broadcasts them.
-        if agreement is not None and agreement <= SHARED_TARGET:
+        ratio = obs.output.loss_over_class_ce
+        misread = ratio is not None and not (
+            SAME_LOSS[0] <= ratio <= SAME_LOSS[1]
+            or abs(ratio - obs.data.n_samples) <= 0.1 * obs.data.n_samples
+        )
+        if misread:
+            evidence["loss_over_true_class_cross_entropy"] = round(float(ratio), 3)
+        if agreement is not None and agreement <= SHARED_TARGET and not misread:
             return []
         if agreement is not None:
             evidence["output_unit_correlation_after_trial"] = round(agreement, 3)
         return found(
             f"Labels are class ids of shape {tuple(labels.shape)} but the output has "
             f"{width} units per sample"
-            + (", and training moves all units together" if agreement is not None else ""),
+            + (
+                ", and your loss does not read them as classes"
+                if misread
+                else ", and training moves all units together"
+                if agreement is not None
+                else ""
+            ),
             f"One-hot encode the labels in the output's layout: Y = np.eye({width})[y] "
             f"(samples in rows) or np.eye({width})[y].T (samples in columns); or use a "
             "single sigmoid unit for two classes.",
-            0.9 if agreement is not None else 0.5,
+            0.9 if agreement is not None or misread else 0.5,
+            # Gradients written for one-hot targets disagree with a loss that
+            # misreads the ids: the gradient check then blames the gradient.
+            EXPLAINS + ("wrong-gradient",) if misread else EXPLAINS,
         )
     if labels.encoding == "ids" and width > 1:
         if labels.min >= 1 and labels.max == width:
@@ -145,16 +168,24 @@ def _broadcast(obs: Observations) -> list[Finding]:
         return []
     if tuple(model.target_shape) == tuple(model.output_shape):
         return []
-    return [Finding(
-        id=ID, kind=KIND, severity="error", confidence=0.9,
-        title=f"The loss compares outputs of shape {tuple(model.output_shape)} with targets of "
-              f"shape {tuple(model.target_shape)}: they broadcast silently",
-        where="the targets given to the loss",
-        location=model.loss_location,
-        evidence={"output_shape": list(model.output_shape),
-                  "target_shape": list(model.target_shape), "loss": model.loss},
-        fix="Give targets the output's shape: one-hot encode class ids "
+    return [
+        Finding(
+            id=ID,
+            kind=KIND,
+            severity="error",
+            confidence=0.9,
+            title=f"The loss compares outputs of shape {tuple(model.output_shape)} with targets of "
+            f"shape {tuple(model.target_shape)}: they broadcast silently",
+            where="the targets given to the loss",
+            location=model.loss_location,
+            evidence={
+                "output_shape": list(model.output_shape),
+                "target_shape": list(model.target_shape),
+                "loss": model.loss,
+            },
+            fix="Give targets the output's shape: one-hot encode class ids "
             "(F.one_hot(y, K).float()) for K outputs, or y.view(-1, 1) for one output; for "
             "classification prefer CrossEntropyLoss on class ids.",
-        explains=EXPLAINS,
-    )]
+            explains=EXPLAINS,
+        )
+    ]

@@ -32,7 +32,10 @@ ID = "vanishing-gradient"
 KIND = "cause"
 VANISHED = 1e-3  # first/last gradient norm: three orders of magnitude lost on the way down
 LAST = 3
-EXPLAINS = ("loss-plateau", "accuracy-stuck", "prediction-collapse")
+# A gradient that fades before the first layers makes their updates tiny, and
+# the median update ratio then reads like a low learning rate: lr-too-low is
+# its mechanism here, and ranks after it.
+EXPLAINS = ("loss-plateau", "accuracy-stuck", "prediction-collapse", "lr-too-low")
 
 
 def check(obs: Observations) -> list[Finding]:
