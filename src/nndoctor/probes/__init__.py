@@ -1,1 +1,20 @@
 """Framework adapters: the only modules that import a framework."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from nndoctor.observations import InternalError
+
+
+def attempt(events: list[Any], label: str, make: Callable[[], Any]) -> None:
+    """Run one fix trial or experiment on copies and keep its event. A failure is an
+    InternalError event, never a crash of the user's run; None adds nothing."""
+    try:
+        event = make()
+    except Exception as error:  # noqa: BLE001 - a failed trial or experiment is a note
+        events.append(InternalError(label, f"{type(error).__name__}: {error}"))
+        return
+    if event is not None:
+        events.append(event)

@@ -43,6 +43,7 @@ from nndoctor.observations import (
     Observations,
     OverfitTrial,
 )
+from nndoctor.probes import attempt
 from nndoctor.probes.keras import (
     DiagnosisCallback,
     KerasProbe,
@@ -147,15 +148,8 @@ def experiments(probe: KerasProbe, obs: Observations, seconds: float) -> list[An
                 left = seconds - (time.monotonic() - started)
                 if left <= 0:
                     break
-                try:
-                    event = experiment(seen, obs, min(left, seconds * share))
-                except Exception as error:  # noqa: BLE001 - a failed experiment is a note
-                    events.append(
-                        InternalError(f"keras {name}", f"{type(error).__name__}: {error}")
-                    )
-                    continue
-                if event is not None:
-                    events.append(event)
+                budget = min(left, seconds * share)
+                attempt(events, f"keras {name}", lambda e=experiment, b=budget: e(seen, obs, b))
     finally:
         probe.paused = False
     return events
@@ -254,15 +248,7 @@ def run(probe: KerasProbe, obs: Observations, causes: list[str], seconds: float)
     try:
         with _rng_kept(), _torch_rng_kept():
             for cause in [c for c in causes if c in FIXES]:
-                try:
-                    trial = _trial(seen, obs, cause, seconds)
-                except Exception as error:  # noqa: BLE001 - a failed trial is a note, not a crash
-                    events.append(
-                        InternalError(f"fix trial {cause}", f"{type(error).__name__}: {error}")
-                    )
-                    continue
-                if trial is not None:
-                    events.append(trial)
+                attempt(events, f"fix trial {cause}", lambda c=cause: _trial(seen, obs, c, seconds))
     finally:
         probe.paused = False
     return events

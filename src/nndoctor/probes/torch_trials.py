@@ -31,6 +31,7 @@ from nndoctor.observations import (
     Observations,
     OverfitTrial,
 )
+from nndoctor.probes import attempt
 from nndoctor.probes.torch import TorchProbe
 
 MAX_STEPS = 200  # issue 8: a trial runs <= 200 steps or its time budget, whichever first
@@ -86,15 +87,9 @@ def run(probe: TorchProbe, obs: Observations, causes: list[str], seconds: float)
     try:
         with torch.random.fork_rng(devices=[]):
             for cause in [c for c in causes if c in FIXES]:
-                try:
-                    trial = _trial(probe, obs, cause, seconds)
-                except Exception as error:  # noqa: BLE001 - a failed trial is a note, not a crash
-                    events.append(
-                        InternalError(f"fix trial {cause}", f"{type(error).__name__}: {error}")
-                    )
-                    continue
-                if trial is not None:
-                    events.append(trial)
+                attempt(
+                    events, f"fix trial {cause}", lambda c=cause: _trial(probe, obs, c, seconds)
+                )
     finally:
         probe.paused = False
     return events
@@ -124,17 +119,13 @@ def experiments(probe: TorchProbe, obs: Observations, seconds: float) -> list[An
         ("lr range probe", lambda: _lr_probe(probe, obs, seconds * SHARE_LR)),
         ("input dependence", lambda: _input_dependence(probe, obs)),
     ]
-    for name, experiment in steps:
-        probe.paused = True
-        try:
-            with torch.random.fork_rng(devices=[]):
-                event = experiment()
-        except Exception as error:  # noqa: BLE001 - a failed experiment is a note, not a crash
-            event = InternalError(name, f"{type(error).__name__}: {error}")
-        finally:
-            probe.paused = False
-        if event is not None:
-            events.append(event)
+    probe.paused = True
+    try:
+        with torch.random.fork_rng(devices=[]):
+            for name, experiment in steps:
+                attempt(events, name, experiment)
+    finally:
+        probe.paused = False
     return events
 
 
