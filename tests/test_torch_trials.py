@@ -9,7 +9,10 @@ from conftest import CASES, ROOT, nndoctor, problem_ids, validate
 
 pytest.importorskip("torch")
 
+from nndoctor import verdict  # noqa: E402
 from nndoctor.probes import torch_trials  # noqa: E402
+
+FACTORS = torch_trials.LR_PROBE_FACTORS
 
 DROPOUT = ROOT / "tests" / "scripts" / "torch_dropout.py"
 
@@ -61,9 +64,9 @@ def test_healthy_run_keeps_silent_and_shows_the_experiments(tmp_path):
 
 
 def test_lr_probe_keeps_the_user_rate_without_a_clear_gain():
-    assert torch_trials._best_factor([2.0, 1.5, 1.0, 0.9, float("inf")]) == 1.0
-    assert torch_trials._best_factor([2.0, 1.5, 1.0, 0.5, float("inf")]) == 10.0
-    assert torch_trials._best_factor([float("inf")] * 5) == 1.0
+    assert verdict.best_factor(FACTORS, [2.0, 1.5, 1.0, 0.9, float("inf")]) == 1.0
+    assert verdict.best_factor(FACTORS, [2.0, 1.5, 1.0, 0.5, float("inf")]) == 10.0
+    assert verdict.best_factor(FACTORS, [float("inf")] * 5) == 1.0
 
 
 def test_balanced_samples_follow_the_rare_class():

@@ -56,7 +56,6 @@ from nndoctor.probes.keras import (
 MAX_STEPS = 200  # issue 8: a trial runs <= 200 steps or its time budget, whichever first
 HELD_EVERY = 4  # every 4th row of the sample is held out to measure both clones
 LR_FACTORS = {"lr-too-high": (0.1, 0.01), "lr-too-low": (10.0, 100.0, 1000.0)}
-HEALTHY_RATIO = 1e-3  # update/weight ratio of a working rate (CS231n), as lr-too-low's fix says
 TINY_ROWS = 16  # issue 8: the tiny batch has 16 examples
 TINY_SHARE = 1 / 3  # of the seconds budget: tiny batch, LR probe, the rest for input dependence
 PROBE_STEPS = 25  # issue 8: ~20-30 steps per learning-rate factor
@@ -201,11 +200,7 @@ def _lr_probe(seen: Watched, obs: Observations, seconds: float) -> LRProbe | Non
         done = _fit(model, *train, seen.batch_size, steps, limit)
         steps = done if not losses else steps
         losses.append(_loss_of(model, *train))
-    user = losses[PROBE_FACTORS.index(1.0)]
-    lowest = min(range(len(losses)), key=lambda i: losses[i])
-    best = PROBE_FACTORS[lowest]
-    if not (math.isfinite(losses[lowest]) and losses[lowest] <= verdict.LOSS_RATIO * user):
-        best = 1.0
+    best = verdict.best_factor(PROBE_FACTORS, losses)
     return LRProbe(steps, begin, PROBE_FACTORS, tuple(losses), best)
 
 
@@ -591,7 +586,7 @@ def _lr_factors(obs: Observations, cause: str) -> list[float]:
         factors.append(probe.best)
     ratios = [v.value for r in obs.trace for v in r.update_ratios if v.value > 0]
     if ratios:
-        wanted = 10.0 ** round(math.log10(HEALTHY_RATIO / float(np.median(ratios))))
+        wanted = 10.0 ** round(math.log10(verdict.TYPICAL_UPDATE_RATIO / float(np.median(ratios))))
         if (wanted < 1.0) == (cause == "lr-too-high") and wanted != 1.0:
             factors.append(wanted)
     factors += [f for f in LR_FACTORS[cause]]

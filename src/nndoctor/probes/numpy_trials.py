@@ -42,6 +42,7 @@ LR_FACTORS = {"lr-too-high": (0.1, 0.01), "lr-too-low": (10.0, 100.0, 1000.0)}
 # SGD at the rates a first course suggests (CS231n: 1e-2 .. 1 for small nets).
 SGD_RATES = (1.0, 0.1, 0.01)
 FD_STEP = 1e-5  # central differences, as the gradient check (CS231n)
+FD_SECONDS = 6.0  # all finite-difference runs of one trial together (two forwards per entry)
 
 
 @dataclass(frozen=True)
@@ -176,11 +177,6 @@ def _fix_lr(cause: str) -> Callable[[Net], list[Fix]]:
     return fixes
 
 
-TYPICAL_UPDATE_RATIO = (
-    1e-3  # |update| / |weights| per step, CS231n "Babysitting the learning process"
-)
-
-
 def _aimed_factor(net: Net) -> float | None:
     """The factor that brings one step's update to ~1e-3 of the weights' size."""
     snapshot = _Snapshot(net.params)
@@ -192,7 +188,7 @@ def _aimed_factor(net: Net) -> float | None:
     matrices = [ratios[w.name] for w in net.init if ratios.get(w.name, 0) > 0]  # not biases
     if not matrices or not all(math.isfinite(r) for r in matrices):
         return None
-    return TYPICAL_UPDATE_RATIO / float(np.median(matrices))
+    return verdict.TYPICAL_UPDATE_RATIO / float(np.median(matrices))
 
 
 def _sgd(net: Net, rate: float, gradient: Callable[[], Mapping[str, np.ndarray]]) -> Fix:
@@ -260,9 +256,6 @@ def _fix_gradient(net: Net) -> list[Fix]:
         Fix(f"use the finite-difference gradient ({f.name})", f.step, f.x, max_steps=steps)
         for f in fixes
     ]
-
-
-FD_SECONDS = 6.0  # all finite-difference runs of one trial together (two forwards per entry)
 
 
 def _user_rate(net: Net) -> float | None:

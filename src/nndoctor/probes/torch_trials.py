@@ -198,17 +198,13 @@ def _lr_probe(probe: TorchProbe, obs: Observations, seconds: float) -> LRProbe:
         setup = replace(user, lr_factor=factor, max_steps=LR_PROBE_STEPS)
         model, _ = _train(probe, setup, train, seconds / len(LR_PROBE_FACTORS), None)
         losses.append(_loss_on(probe, user, model, train))
-    return LRProbe(LR_PROBE_STEPS, start, LR_PROBE_FACTORS, tuple(losses), _best_factor(losses))
-
-
-def _best_factor(losses: list[float]) -> float:
-    """The factor of the lowest loss when it is clearly (verdict.LOSS_RATIO) below the x1 loss."""
-    user = losses[LR_PROBE_FACTORS.index(1.0)]
-    finite = [(v, f) for v, f in zip(losses, LR_PROBE_FACTORS, strict=True) if math.isfinite(v)]
-    if not finite:
-        return 1.0
-    value, factor = min(finite)
-    return factor if verdict.fixed("loss", user, value, 0) else 1.0
+    return LRProbe(
+        LR_PROBE_STEPS,
+        start,
+        LR_PROBE_FACTORS,
+        tuple(losses),
+        verdict.best_factor(LR_PROBE_FACTORS, losses),
+    )
 
 
 @torch.no_grad()
@@ -607,14 +603,19 @@ def _fix_encoding(probe: TorchProbe, obs: Observations, user: Setup) -> list[Any
     return [(f"one-hot the labels to {width} columns", replace(user, transform_target=one_hot))]
 
 
+def _regroup(batches: list[Any], rows: torch.Tensor) -> list[Any]:
+    """The cached rows picked by `rows`, cut into batches of the sizes they had."""
+    x, t = torch.cat([b[0] for b in batches]), torch.cat([b[1] for b in batches])
+    sizes = [int(b[1].shape[0]) for b in batches]
+    return list(zip(x[rows].split(sizes), t[rows].split(sizes), strict=True))
+
+
 def _fix_order(probe: TorchProbe, obs: Observations, user: Setup) -> list[Any]:
     """Batches in a sorted order: the same rows, shuffled across the batches."""
 
     def shuffle(batches: list[Any]) -> list[Any]:
-        x, t = torch.cat([b[0] for b in batches]), torch.cat([b[1] for b in batches])
-        order = torch.randperm(t.shape[0], generator=torch.Generator().manual_seed(0))
-        sizes = [int(b[1].shape[0]) for b in batches]
-        return list(zip(x[order].split(sizes), t[order].split(sizes), strict=True))
+        rows = sum(int(t.shape[0]) for _, t in batches)
+        return _regroup(batches, torch.randperm(rows, generator=torch.Generator().manual_seed(0)))
 
     return [
         ("shuffle the rows every epoch (DataLoader(shuffle=True))", replace(user, rebatch=shuffle))
@@ -660,13 +661,11 @@ def _fix_imbalance(probe: TorchProbe, obs: Observations, user: Setup) -> list[An
         return []
 
     def resample(batches: list[Any]) -> list[Any]:
-        x, t = torch.cat([b[0] for b in batches]), torch.cat([b[1] for b in batches])
-        ids = _as_ids(t)
+        ids = _as_ids(torch.cat([t for _, t in batches]))
         weights = 1.0 / torch.bincount(ids).float()[ids]
         generator = torch.Generator().manual_seed(0)
-        rows = torch.multinomial(weights, t.shape[0], replacement=True, generator=generator)
-        sizes = [int(b[1].shape[0]) for b in batches]
-        return list(zip(x[rows].split(sizes), t[rows].split(sizes), strict=True))
+        rows = torch.multinomial(weights, ids.shape[0], replacement=True, generator=generator)
+        return _regroup(batches, rows)
 
     name = "sample the classes equally (WeightedRandomSampler with 1/class frequency)"
     return [(name, replace(user, rebatch=resample))]
@@ -682,12 +681,12 @@ def _fix_bad_values(probe: TorchProbe, obs: Observations, user: Setup) -> list[A
     counts = finite.sum(dim=0).clamp_min(1)
     mean = torch.where(finite, rows, 0.0).sum(dim=0) / counts
     filled = torch.where(finite, rows, mean)
-    std = filled.std(dim=0).clamp_min(1e-6)
+    center, std = filled.mean(dim=0), filled.std(dim=0).clamp_min(1e-6)
 
     def clean(v: torch.Tensor) -> torch.Tensor:
         flat = v.reshape(v.shape[0], -1).float()
         flat = torch.where(torch.isfinite(flat), flat, mean)
-        return ((flat - filled.mean(dim=0)) / std).reshape(v.shape)
+        return ((flat - center) / std).reshape(v.shape)
 
     name = "replace NaN/Inf inputs by the column mean (torch.nan_to_num), then standardise"
     return [(name, replace(user, transform_input=clean))]
