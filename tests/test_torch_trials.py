@@ -32,6 +32,7 @@ def finding(report, cause):
     ("case", "cause", "metric"),
     [
         ("blobs_classifier", "wrong-loss-for-task", "accuracy"),
+        ("circles_net", "wrong-activation", "accuracy"),
         ("digits_regressor_head", "wrong-loss-for-task", "accuracy"),
         ("cancer_logreg", "params-not-updated", "accuracy"),
         ("digits_fullbatch", "too-few-updates", "accuracy"),

@@ -32,7 +32,7 @@ from nndoctor.observations import (
     OverfitTrial,
 )
 from nndoctor.probes import attempt
-from nndoctor.probes.torch import TorchProbe
+from nndoctor.probes.torch import WEIGHT_LAYERS, TorchProbe
 
 MAX_STEPS = 200  # issue 8: a trial runs <= 200 steps or its time budget, whichever first
 HELD_BATCHES = 2  # cached batches kept out of training to measure both copies
@@ -733,8 +733,40 @@ def _fix_vanishing(probe: TorchProbe, obs: Observations, user: Setup) -> list[An
 
 def _fix_activation(probe: TorchProbe, obs: Observations, user: Setup) -> list[Any]:
     if obs.model is not None and obs.model.linear_stack:
-        return []  # adding a layer needs the user's forward: nothing mechanical to try
+        return _fix_linear_stack(probe, user)
     return _fix_vanishing(probe, obs, user)
+
+
+def _fix_linear_stack(probe: TorchProbe, user: Setup) -> list[Any]:
+    """A ReLU on the output of every weight layer but the last one a forward runs.
+
+    Forward hooks that return a new output apply it whatever the user's forward
+    looks like: the copy is the user's model with the missing nonlinearity.
+    """
+    model = copy.deepcopy(user.model)
+    called: list[nn.Module] = []
+    handles = [
+        m.register_forward_hook(lambda m, args, out: called.append(m))
+        for m in model.modules()
+        if isinstance(m, WEIGHT_LAYERS)
+    ]
+    try:
+        model.eval()
+        with torch.no_grad():
+            model(probe.batches[0][0][:2])
+    finally:
+        for handle in handles:
+            handle.remove()
+    hidden = {id(m): m for m in called if m is not called[-1]} if called else {}
+    if not hidden:
+        return []
+    for layer in hidden.values():
+        layer.register_forward_hook(_relu_output)
+    return [("put a ReLU after each hidden weight layer", replace(user, model=model))]
+
+
+def _relu_output(module: nn.Module, args: Any, out: torch.Tensor) -> torch.Tensor:
+    return torch.relu(out)
 
 
 def _last_leaf(model: nn.Module) -> nn.Module | None:
