@@ -43,6 +43,7 @@ LR_FACTORS = {
     "exploding-gradient": (0.1,),
     "unstable-loss": (0.1, 0.01),  # the remedy of lr-too-high: smaller steps
 }
+TARGET_RMS = 10.0  # regression targets an order of magnitude beyond unit scale
 MINI_BATCH = 32  # the common default mini-batch (Bengio 2012; Masters & Luschi 2018)
 TINY_EXAMPLES = 16  # issue 8: the tiny batch the user's step must be able to overfit
 LR_PROBE_STEPS = 25  # issue 8: ~20-30 steps per rate, enough to see a divergence or a fall
@@ -76,6 +77,7 @@ class Setup:
     rebatch: Callable[[list[Any]], list[Any]] | None = None  # the training batches, re-cut
     max_steps: int | None = None
     weight_decay_factor: float = 1.0
+    target_scale: tuple[float, float] | None = None  # trained on (t - mean) / std; predicts back
 
 
 def run(probe: TorchProbe, obs: Observations, causes: list[str], seconds: float) -> list[Any]:
@@ -418,6 +420,9 @@ def _measure(
     targets = _targets(held)
     if not _is_classes(targets):
         plain = replace(setup, loss_fn=None, transform_target=None)  # the user's loss for both
+        if setup.target_scale is not None:
+            mean, std = setup.target_scale
+            outs = [(o * std + mean, t) for o, t in outs]  # back in the targets' units
         losses = [float(_loss(probe, plain, o, t)) for o, t in outs]
         return sum(losses) / len(losses), "loss"
     if balanced:
@@ -517,9 +522,29 @@ def _fix_lr(cause: str) -> Callable[..., list[Any]]:
         if best != 1.0 and (best < 1) == lower:
             # The LR range probe measured this factor best: try it first.
             factors = [best, *(f for f in factors if f != best)]
-        return [(f"learning rate x{f:g}", replace(user, lr_factor=f)) for f in factors]
+        fixes = [(f"learning rate x{f:g}", replace(user, lr_factor=f)) for f in factors]
+        return fixes + _scaled_targets(probe, user) if lower else fixes
 
     return fix
+
+
+def _scaled_targets(probe: TorchProbe, user: Setup) -> list[Any]:
+    """Regression targets far from unit scale: train on standardised targets.
+
+    A default-initialised net outputs values of order 1, so the first MSE
+    gradients grow with the targets' size and a rate that suits unit targets
+    overshoots (LeCun et al. 1998, Efficient BackProp: inputs and targets of
+    order 1). The copy predicts back in the targets' units and is measured by
+    the user's loss there.
+    """
+    targets = _targets(_batches(probe)).double()
+    if _is_classes(targets):
+        return []
+    mean, std = float(targets.mean()), float(targets.std())
+    if not (math.isfinite(mean) and std > 0) or math.sqrt(mean**2 + std**2) < TARGET_RMS:
+        return []
+    fixed = replace(user, transform_target=lambda t: (t - mean) / std, target_scale=(mean, std))
+    return [("standardise the regression targets (predict y * std + mean)", fixed)]
 
 
 def _fix_zero_grad(probe: TorchProbe, obs: Observations, user: Setup) -> list[Any]:
