@@ -79,3 +79,15 @@ def test_balanced_samples_follow_the_rare_class():
 
     held = [(torch.zeros(100, 2), torch.tensor([0] * 90 + [1] * 10))]
     assert torch_trials._balanced_samples(held) == 36  # 2^2 / (1/90 + 1/10)
+
+
+def test_sorted_batches_do_not_look_like_misaligned_labels(tmp_path):
+    # One class per batch: held batches would hold classes no training batch has, and
+    # labels shuffled within a batch would not change. The control holds rows out of
+    # every batch and shuffles labels across batches, so real labels are learned.
+    report = run_report(tmp_path, CASES / "torch" / "digits_folders.py")
+    assert "labels-misaligned" not in problem_ids(report), problem_ids(report)
+    control = next(e for e in report["experiments"] if e["name"] == "shuffled-labels-control")
+    details = control["details"]
+    assert control["passed"], details
+    assert details["held_accuracy_real_labels"] > details["held_accuracy_shuffled_labels"]

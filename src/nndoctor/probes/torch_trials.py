@@ -149,8 +149,12 @@ def label_control(probe: TorchProbe, obs: Observations, seconds: float) -> list[
             model, steps = _train(probe, user, train, seconds / 2, None)
             real_train, _ = _measure(probe, user, model, train)
             real_held, _ = _measure(probe, user, model, held)
+            # Labels permuted across all training rows, not within each batch: in a
+            # batch of one class (sorted data) a permutation would change nothing.
             generator = torch.Generator().manual_seed(0)
-            shuffled = [(x, t[torch.randperm(t.shape[0], generator=generator)]) for x, t in train]
+            order = torch.randperm(int(targets.shape[0]), generator=generator)
+            labels = torch.cat([t for _, t in train])[order].split([t.shape[0] for _, t in train])
+            shuffled = [(x, t) for (x, _), t in zip(train, labels, strict=True)]
             torch.manual_seed(0)
             model, _ = _train(probe, user, shuffled, math.inf, steps)
             shuffled_held, _ = _measure(probe, user, model, held)
@@ -284,7 +288,12 @@ def _batches(probe: TorchProbe) -> list[Any]:
 
 def _split(batches: list[Any]) -> tuple[list[Any], list[Any]]:
     if len(batches) > HELD_BATCHES + 1:
-        return batches[:-HELD_BATCHES], batches[-HELD_BATCHES:]
+        train, held = batches[:-HELD_BATCHES], batches[-HELD_BATCHES:]
+        if _unseen_classes(train, held):
+            # Data sorted by class: the held batches hold classes no training batch
+            # has, and every copy scores 0 on them. Rows held from each batch do not.
+            return _row_split(batches)
+        return train, held
     if len(batches) == 1 and batches[0][1].shape[0] >= 2 * HELD_SHARE:
         return _row_split(batches)  # one full batch: hold out a share of its rows
     return batches, batches  # too few batches to hold some out: measured on the training ones
@@ -301,6 +310,14 @@ def _row_split(batches: list[Any]) -> tuple[list[Any], list[Any]]:
         train.append((x[kept], t[kept]))
         held.append((x[order[:cut]], t[order[:cut]]))
     return train, held
+
+
+def _unseen_classes(train: list[Any], held: list[Any]) -> bool:
+    targets, held_targets = _targets(train), _targets(held)
+    if not (_is_classes(targets) and _is_classes(held_targets)):
+        return False
+    seen = set(_class_ids(targets).tolist())
+    return not set(_class_ids(held_targets).tolist()) <= seen
 
 
 def _held_rows(held: list[Any]) -> int:
