@@ -39,6 +39,7 @@ def finding(report, cause):
         ("fraud_detector", "class-imbalance", "balanced accuracy"),
         ("sensor_readings", "bad-data-values", "accuracy"),
         ("house_prices", "exploding-gradient", "loss"),
+        ("digits_regularized", "over-regularization", "accuracy"),
     ],
 )
 def test_new_fix_is_validated_on_a_copy(tmp_path, case, cause, metric):
@@ -91,3 +92,11 @@ def test_sorted_batches_do_not_look_like_misaligned_labels(tmp_path):
     details = control["details"]
     assert control["passed"], details
     assert details["held_accuracy_real_labels"] > details["held_accuracy_shuffled_labels"]
+
+
+def test_a_penalty_that_is_not_l2_is_not_replayed(tmp_path):
+    # penalty / sum(p^2) drifts as an L1 term shrinks the weights: the trial cannot
+    # replay the user's loss, so it claims nothing (an L2 one is: digits_regularized).
+    report = run_report(tmp_path, ROOT / "tests" / "scripts" / "torch_l1_penalty.py")
+    found = finding(report, "over-regularization")
+    assert found.get("validated") is None and found.get("trial") is None, found

@@ -169,6 +169,9 @@ class TorchProbe:
         self.backward_value: torch.Tensor | None = None
         self.backward_calls = 0
         self.penalty_share: float | None = None
+        # (penalty / sum of squared parameters, that sum) on two sampled steps: an L2 penalty
+        # written in the loop keeps the first number while the second changes.
+        self.l2_readings: list[tuple[float, float]] = []
         self.output_range = (0.0, 1.0)  # of the loss's input over sampled steps
         self.inputs_seen: set[tuple[int, tuple[int, ...], float]] = set()
         self.links = [0, 0]  # weight layer -> weight layer: [through something, direct]
@@ -468,6 +471,7 @@ class TorchProbe:
             self._emit_spec()
         named = self._held(opt)
         if self._sampling():
+            self._read_penalty()
             with torch.no_grad():
                 self.snapshot = {n: p.detach().clone() for n, p in named if p.ndim > 1}
                 self.grad_norms = [
@@ -477,6 +481,20 @@ class TorchProbe:
                 ]
         else:
             self.snapshot, self.grad_norms = {}, []
+
+    @torch.no_grad()
+    def _read_penalty(self) -> None:
+        """The penalty the user adds to the loss, over the squared parameters it was
+        computed from (before this step): its L2 coefficient, if it is an L2 term."""
+        total, data = self.backward_value, self.loss_value
+        if self.loss_name is None or not isinstance(total, torch.Tensor) or total is data:
+            return
+        if not isinstance(data, torch.Tensor) or data.numel() != 1:
+            return
+        penalty = float(total.detach()) - float(data.detach())
+        squares = sum(float(p.detach().pow(2).sum()) for _, p in self._model_params())
+        if penalty > 0 and squares > 0 and math.isfinite(penalty):
+            self.l2_readings[1 if self.l2_readings else 0 :] = [(penalty / squares, squares)]
 
     def _held(self, opt: torch.optim.Optimizer) -> list[tuple[str, torch.Tensor]]:
         """The model's named parameters this optimizer holds (cached: asked every step)."""
@@ -499,8 +517,10 @@ class TorchProbe:
         else:
             loss = self.loss_value
             self.pending.append(
-                (loss.detach() if isinstance(loss, torch.Tensor) and loss.numel() == 1 else None,
-                 self._zeroed())
+                (
+                    loss.detach() if isinstance(loss, torch.Tensor) and loss.numel() == 1 else None,
+                    self._zeroed(),
+                )
             )
         self.steps += 1
         self.zero_grads_at_last_step = self.zero_grads
@@ -682,9 +702,7 @@ class TorchProbe:
                 else None,
                 same_batch_every_step=len(self.inputs_seen) == 1 if self.steps >= 2 else None,
                 batch_rows=next(iter(self.inputs_seen))[1][0] if self.inputs_seen else None,
-                linear_stack=self.links[1] > 0 and self.links[0] == 0
-                if sum(self.links)
-                else None,
+                linear_stack=self.links[1] > 0 and self.links[0] == 0 if sum(self.links) else None,
             )
         )
         self.spec_sent = True

@@ -43,6 +43,7 @@ LR_FACTORS = {
     "exploding-gradient": (0.1,),
     "unstable-loss": (0.1, 0.01),  # the remedy of lr-too-high: smaller steps
 }
+L2_AGREE = 0.1  # two readings of an L2 coefficient agree within 10% (float noise is far less)
 TARGET_RMS = 10.0  # regression targets an order of magnitude beyond unit scale
 MINI_BATCH = 32  # the common default mini-batch (Bengio 2012; Masters & Luschi 2018)
 TINY_EXAMPLES = 16  # issue 8: the tiny batch the user's step must be able to overfit
@@ -78,6 +79,7 @@ class Setup:
     max_steps: int | None = None
     weight_decay_factor: float = 1.0
     target_scale: tuple[float, float] | None = None  # trained on (t - mean) / std; predicts back
+    l2: float = 0.0  # the user's penalty written in the loop, replayed as l2 * sum(p^2)
 
 
 def run(probe: TorchProbe, obs: Observations, causes: list[str], seconds: float) -> list[Any]:
@@ -405,6 +407,8 @@ def _train(
         if setup.zero_grad:
             optimizer.zero_grad()
         loss = _loss(probe, setup, _forward(setup, model, x), t)
+        if setup.l2:
+            loss = loss + setup.l2 * sum(p.pow(2).sum() for p in model.parameters())
         loss.backward()
         if not setup.frozen:
             optimizer.step()
@@ -686,15 +690,41 @@ def _fix_batch_size(probe: TorchProbe, obs: Observations, user: Setup) -> list[A
 
 
 def _fix_weight_decay(probe: TorchProbe, obs: Observations, user: Setup) -> list[Any]:
-    """An optimizer weight decay can be lowered; a penalty written in the loop cannot be
-    replayed by the trial's loss, so it is not tried."""
+    """The optimizer's weight decay, or an L2 penalty written in the loop, x0.01 and off.
+
+    A penalty in the loop is replayed only when it reads as L2 (see `_l2_penalty`);
+    any other penalty cannot be replayed by the trial's loss, so it is not tried.
+    """
     decay = float(probe.optimizers[0].param_groups[0].get("weight_decay", 0.0) or 0.0)
-    if decay <= 0:
+    if decay > 0:
+        return [
+            ("weight_decay x0.01", replace(user, weight_decay_factor=0.01)),
+            ("weight_decay 0", replace(user, weight_decay_factor=0.0)),
+        ]
+    l2 = _l2_penalty(probe)
+    if l2 is None:
         return []
     return [
-        ("weight_decay x0.01", replace(user, weight_decay_factor=0.01)),
-        ("weight_decay 0", replace(user, weight_decay_factor=0.0)),
+        (f"your L2 penalty x0.01 ({l2:.3g} -> {l2 * 0.01:.3g})", replace(user, l2=l2 * 0.01)),
+        ("no penalty", replace(user, l2=0.0)),
     ]
+
+
+def _l2_penalty(probe: TorchProbe) -> float | None:
+    """The coefficient of the penalty added to the loss, when it is an L2 term over the
+    parameters: penalty / sum(p^2) stays within L2_AGREE while sum(p^2) itself changed
+    by more than that between two sampled steps (any other penalty would not)."""
+    if len(probe.l2_readings) < 2:
+        return None
+    (first, squares_first), (last, squares_last) = probe.l2_readings
+    moved = abs(squares_last - squares_first) > L2_AGREE * max(squares_first, squares_last)
+    return last if moved and abs(first - last) <= L2_AGREE * last else None
+
+
+def _penalised_baseline(probe: TorchProbe, obs: Observations, user: Setup) -> Setup:
+    decay = float(probe.optimizers[0].param_groups[0].get("weight_decay", 0.0) or 0.0)
+    l2 = _l2_penalty(probe) if decay <= 0 else None
+    return replace(user, l2=l2) if l2 is not None else user
 
 
 def _fix_imbalance(probe: TorchProbe, obs: Observations, user: Setup) -> list[Any]:
@@ -869,4 +899,5 @@ BASELINES: dict[str, Callable[[TorchProbe, Observations, Setup], Setup]] = {
     "params-not-updated": _frozen_baseline,
     "too-few-updates": _user_steps,
     "bad-batch-size": _user_steps,
+    "over-regularization": _penalised_baseline,
 }
