@@ -1,7 +1,7 @@
 """Keras fix trials and experiments (issue 8) through `nndoctor run`.
 
 Runs two at a time (the machine has two cores): seed 003 with trials on (a
-short budget) and with `--no-experiments`, and two small digit scripts whose
+short budget) and with `--no-experiments`, and small digit and iris scripts whose
 configuration faults have a mechanical fix. The fix trials train clones after
 the script ends; the user's model, seen at exit, must hold the same weights
 either way.
@@ -20,6 +20,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import ROOT, validate
+
+from nndoctor import verdict
 
 pytestmark = [
     pytest.mark.skipif(importlib.util.find_spec("keras") is None, reason="keras is not installed"),
@@ -47,8 +49,14 @@ def _doctor(out: Path, *args: str, script: Path = SCRIPT) -> subprocess.Complete
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    folders = {name: tmp_path_factory.mktemp(name) for name in ("on", "off", "mse", "onehot")}
-    scripts = {"mse": "keras_mse_on_ids.py", "onehot": "keras_onehot_sparse.py"}
+    scripts = {
+        "mse": "keras_mse_on_ids.py",
+        "onehot": "keras_onehot_sparse.py",
+        "iris": "keras_iris_ids.py",
+        "raw": "keras_raw_no_softmax.py",
+        "softmax": "keras_double_softmax.py",
+    }
+    folders = {name: tmp_path_factory.mktemp(name) for name in ("on", "off", *scripts)}
     with ThreadPoolExecutor(2) as pool:
         jobs = {
             "on": (folders["on"], pool.submit(_doctor, folders["on"], "--trial-seconds", "5")),
@@ -121,3 +129,66 @@ def test_one_hot_labels_fixed_by_the_matching_loss(runs):
     assert result.returncode == 1  # the script's own fit raises; the trial still runs
     finding = _trial(runs, "onehot", "labels-not-encoded")
     assert finding.get("validated") is True, finding.get("trial")
+
+
+def test_fix_shown_by_held_cross_entropy_when_accuracy_rows_are_few(runs):
+    # 26 held iris rows: an accuracy gain must clear 0.196; the cross-entropy decides.
+    finding = _trial(runs, "iris", "labels-not-encoded")
+    assert finding.get("validated") is True, finding.get("trial")
+    trial = finding["trial"]
+    assert trial["metric"] == "cross-entropy", trial
+    assert trial["after"] <= verdict.LOSS_RATIO * trial["before"], trial
+
+
+def test_fix_hidden_by_another_fault_is_validated_on_top_of_its_fix(runs):
+    # Raw 0-255 inputs and no softmax: each fix alone leaves the other fault in place.
+    _, result = runs["raw"]
+    finding = _trial(runs, "raw", "missing-output-activation")
+    assert finding.get("validated") is True, (finding.get("trial"), result.stderr[-2000:])
+    assert "from_logits=True (on top of: standardise the inputs" in result.stderr, result.stderr
+    trial = finding["trial"]
+    assert trial["metric"] == "accuracy" and trial["after"] >= trial["before"] + 0.05, trial
+
+
+@pytest.mark.skipif(
+    os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow"
+    or importlib.util.find_spec("tensorflow") is None,
+    reason="the masked double softmax is a TensorFlow-backend behaviour",
+)
+def test_double_softmax_masked_by_tensorflow_is_not_tried(runs):
+    # Keras on TF reads a softmax's cached logits: both copies would compute the same.
+    finding = _trial(runs, "softmax", "double-softmax")
+    assert finding.get("validated") is None and "trial" not in finding, finding
+
+
+def _held(accuracy: float, cross_entropy: float | None):
+    from nndoctor.probes import keras_trials
+
+    return keras_trials.Held(accuracy, cross_entropy, 200, 1.0)
+
+
+def test_cross_entropy_counts_only_when_clearly_lower_and_accuracy_holds():
+    from nndoctor.probes.keras_trials import _compare as compare
+
+    # 0.9 x the cross-entropy is not LOSS_RATIO (0.8) x: not a fix.
+    assert compare(_held(0.6, 1.0), _held(0.7, 0.9), 26, True)[0] is False
+    # Lower cross-entropy but fewer right answers: a more confident wrong model.
+    assert compare(_held(0.7, 1.0), _held(0.65, 0.5), 26, True)[0] is False
+    # No probability reading (a raw output the loss clips): accuracy alone decides.
+    assert compare(_held(0.6, None), _held(0.7, 0.3), 26, True)[0] is False
+    assert compare(_held(0.6, 1.0), _held(0.7, 0.5), 26, True) == (
+        True,
+        "cross-entropy",
+        1.0,
+        0.5,
+    )
+
+
+def test_fixes_that_set_one_field_two_ways_are_not_combined():
+    from nndoctor.probes import keras_trials
+
+    user = keras_trials.Setup()
+    logits = keras_trials.Setup(from_logits=True)
+    assert keras_trials._combined(user, logits, keras_trials.Setup(from_logits=False)) is None
+    both = keras_trials._combined(user, logits, keras_trials.Setup(standardise=True))
+    assert both == keras_trials.Setup(from_logits=True, standardise=True)
