@@ -40,6 +40,7 @@ def finding(report, cause):
         ("sensor_readings", "bad-data-values", "accuracy"),
         ("house_prices", "exploding-gradient", "loss"),
         ("digits_regularized", "over-regularization", "accuracy"),
+        ("digits_tanh", "saturated-activations", "accuracy"),
     ],
 )
 def test_new_fix_is_validated_on_a_copy(tmp_path, case, cause, metric):

@@ -215,14 +215,25 @@ def _try_fixes(session: _session.Session, seconds: float, quiet: bool) -> None:
     for event in trials.experiments(probe, session.observations(), seconds):
         session.emit(event)
     obs = session.observations()
-    causes = [f.id for f in diagnose(obs).findings if f.kind == "cause" and f.is_problem]
-    causes = [c for c in causes if c in trials.FIXES][:MAX_TRIALS]
+    findings = [f for f in diagnose(obs).findings if f.kind == "cause"]
+    # Problems first; then the notes a trial could prove harmful, while there is room.
+    ranked = [f for f in findings if f.is_problem] + [f for f in findings if not f.is_problem]
+    causes = [f.id for f in ranked if f.id in trials.FIXES][:MAX_TRIALS]
     if not causes:
         return
     started = time.monotonic()
-    if not quiet:
-        print(f"nndoctor: trying {len(causes)} fix(es) on copies of your model "
-              f"(<= {seconds:g} s each; --no-experiments skips this)", file=sys.stderr)
+    # A run with notes only is announced once a trial ran: most notes have nothing to try.
+    announced = quiet
+
+    def announce() -> None:
+        nonlocal announced
+        if not announced:
+            print(f"nndoctor: trying {len(causes)} fix(es) on copies of your model "
+                  f"(<= {seconds:g} s each; --no-experiments skips this)", file=sys.stderr)
+            announced = True
+
+    if any(f.is_problem for f in ranked if f.id in causes):
+        announce()
     from contextlib import nullcontext
 
     from rich.console import Console
@@ -236,15 +247,18 @@ def _try_fixes(session: _session.Session, seconds: float, quiet: bool) -> None:
             else nullcontext()
         )
         with status:
-            events = trials.run(probe, obs, [cause], seconds)
+            # Keras pairs a fix that fails alone with another found cause's fix.
+            extra = {"found": causes} if session.framework == "keras" else {}
+            events = trials.run(probe, obs, [cause], seconds, **extra)
         for event in events:
             session.emit(event)
             if not quiet and hasattr(event, "validated"):
+                announce()
                 verdict = "fixed" if event.validated else "did not help"
                 print(f"nndoctor:   {cause}: {event.fix}: {event.metric} "
                       f"{event.before:.3g} -> {event.after:.3g} ({verdict}, {event.steps} steps, "
                       f"{event.seconds:.1f} s)", file=sys.stderr)
-    if not quiet:
+    if not quiet and announced:
         print(f"nndoctor: fix trials took {time.monotonic() - started:.1f} s", file=sys.stderr)
 
 

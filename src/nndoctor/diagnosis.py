@@ -143,6 +143,9 @@ def _with_trial(f: Finding, obs: Observations) -> Finding:
         validated=trial.validated,
         trial=Trial(trial.steps, trial.metric, trial.before, trial.after),
         confidence=round(f.confidence * 0.5, 3) if demote else f.confidence,
+        # A note (saturated units while the loss still falls) whose fix a copy proves
+        # clearly better was holding the run back: the falling loss was not learning.
+        severity="warning" if trial.validated and f.severity == "info" else f.severity,
     )
 
 

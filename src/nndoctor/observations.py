@@ -171,8 +171,8 @@ class FixTrial:
 
     cause: str
     fix: str
-    # "accuracy" or "balanced accuracy" (mean recall per class; higher is better)
-    # or "loss" (lower is better)
+    # "accuracy" or "balanced accuracy" (mean recall per class; higher is better),
+    # "loss" or "cross-entropy" (held mean -log p of the true class; lower is better)
     metric: str
     steps: int
     seconds: float

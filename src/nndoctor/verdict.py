@@ -6,6 +6,7 @@ import math
 
 MIN_MARGIN = 0.05  # accuracy points: a smaller gain is not called a fix
 LOSS_RATIO = 0.8  # regression: the fixed copy's held loss must be at most 80% of the other's
+LOWER_IS_BETTER = frozenset({"loss", "cross-entropy"})  # the other metrics are accuracies
 TYPICAL_UPDATE_RATIO = 1e-3  # |update| / |weights| per step of a working rate (CS231n)
 
 
@@ -19,12 +20,14 @@ def better(value: float, best: float, metric: str) -> bool:
     """`value` beats `best`: higher (balanced) accuracy, or lower finite loss."""
     if not math.isfinite(value):
         return False
-    return value > best if metric != "loss" else value < best or not math.isfinite(best)
+    if metric not in LOWER_IS_BETTER:
+        return value > best
+    return value < best or not math.isfinite(best)
 
 
 def fixed(metric: str, before: float, after: float, samples: int) -> bool:
     """The fixed copy is clearly better than the unfixed one."""
-    if metric != "loss":  # accuracy or balanced accuracy: higher is better
+    if metric not in LOWER_IS_BETTER:  # accuracy or balanced accuracy: higher is better
         return after >= before + margin(samples)
     return math.isfinite(after) and (not math.isfinite(before) or after <= LOSS_RATIO * before)
 

@@ -262,8 +262,7 @@ def run(
     """FixTrial (or InternalError) events for the causes that have a mechanical fix.
 
     `found` is every cause the diagnosis found, most likely first: the partners of a
-    marginal trial. By default the diagnosis of `obs` gives them (the CLI tries one
-    cause per call, so `causes` alone would hold no partner).
+    marginal trial (the CLI tries one cause per call and passes them all here).
     """
     if not any(c in FIXES for c in causes):
         return []
@@ -275,11 +274,7 @@ def run(
         return []
 
     def partners() -> list[str]:
-        if found is not None:
-            return list(found)
-        from nndoctor.diagnosis import diagnose  # only read: the causes to pair, in their order
-
-        return [f.id for f in diagnose(obs).findings if f.kind == "cause" and f.is_problem]
+        return list(found) if found is not None else list(causes)
 
     events: list[Any] = []
     probe.paused = True
@@ -438,8 +433,9 @@ def _marginal(
         alone = _trained(seen, start, partner_setup, rows, limit, steps)
         both = _trained(seen, start, combined, rows, limit, steps)
         outcome = _compare(alone, both, len(rows[1][0]), _is_classes(seen.y))
-        if outcome[0]:
-            return outcome, f"{name} (on top of: {partner_name})", max(alone.steps, both.steps)
+        if not outcome[0]:
+            return None  # one partner only: each more would be one more chance of a lucky pass
+        return outcome, f"{name} (on top of: {partner_name})", max(alone.steps, both.steps)
     return None
 
 

@@ -803,6 +803,17 @@ def _fix_vanishing(probe: TorchProbe, obs: Observations, user: Setup) -> list[An
     return [("replace hidden sigmoid/tanh by ReLU with He init", reinit)]
 
 
+def _fix_saturation(probe: TorchProbe, obs: Observations, user: Setup) -> list[Any]:
+    """Hidden sigmoid/tanh units pinned at their limits: Glorot re-initialisation, which
+    keeps their pre-activations of order 1 (Glorot & Bengio 2010). An output sigmoid
+    saturated on confident answers is no fault: a model without hidden ones is not tried."""
+    last = _last_leaf(user.model)
+    squashing = [m for m in user.model.modules() if isinstance(m, (nn.Sigmoid, nn.Tanh))]
+    if not any(m is not last for m in squashing):
+        return []
+    return _fix_init(probe, obs, user)
+
+
 def _fix_activation(probe: TorchProbe, obs: Observations, user: Setup) -> list[Any]:
     if obs.model is not None and obs.model.linear_stack:
         return _fix_linear_stack(probe, user)
@@ -893,6 +904,7 @@ FIXES: dict[str, Callable[[TorchProbe, Observations, Setup], list[Any]]] = {
     "unstable-loss": _fix_lr("unstable-loss"),
     "class-imbalance": _fix_imbalance,
     "bad-data-values": _fix_bad_values,
+    "saturated-activations": _fix_saturation,
 }
 # The unfixed copy, when the user's configuration is not what a plain copy replays.
 BASELINES: dict[str, Callable[[TorchProbe, Observations, Setup], Setup]] = {
