@@ -512,25 +512,12 @@ def markdown(
             "a real model's (see the CNN row)."
         )
     if (summary.get("first_cause_validated") or 0) < 0.8:
-        untried = [
-            r
-            for r in results
-            if not r["healthy_expected"] and r.get("first_cause_validated") is None
-        ]
-        failed_trial = [r for r in results if r.get("first_cause_validated") is False]
         misses.append(
             "- True first cause validated by a fix trial in "
-            f"{_fmt(summary['first_cause_validated'])} of buggy cases (< 0.80). "
-            "No trial for: "
-            + (", ".join(f"`{r['script']}` ({r['expected'][0]})" for r in untried) or "none")
-            + " (no mechanical fix for the cause, a loss or penalty written by hand that a "
-            "copy cannot replay, the user's code cannot take the fix, or the unfixed copy is "
-            "already at the ceiling on the cached batches). The fix did not beat the margin "
-            "for: "
-            + (", ".join(f"`{r['script']}` ({r['expected'][0]})" for r in failed_trial) or "none")
-            + "."
+            f"{_fmt(summary['first_cause_validated'])} of buggy cases (< 0.80): see below."
         )
     lines += misses or ["None."]
+    lines += ["", "## Buggy cases whose first cause was not validated", "", *_unvalidated(results)]
     lines += ["", "## Failing cases", ""]
     if not failed:
         lines.append("None.")
@@ -552,6 +539,24 @@ def markdown(
             lines.append(f"  Known: {r['known_failure']}")
     lines += ["", PUBLISHED.read_text(encoding="utf-8").rstrip()]
     return "\n".join(lines)
+
+
+def _unvalidated(results: list[dict]) -> list[str]:
+    untried = [
+        r for r in results if not r["healthy_expected"] and r.get("first_cause_validated") is None
+    ]
+    failed_trial = [r for r in results if r.get("first_cause_validated") is False]
+    return [
+        "- No trial: "
+        + (", ".join(f"`{r['script']}` ({r['expected'][0]})" for r in untried) or "none")
+        + " (no mechanical fix for the cause, a loss written by hand that a copy cannot "
+        "replay, the user's code cannot take the fix, a net too large for a finite-difference "
+        "gradient, a fault the backend already masks, or the unfixed copy is already at the "
+        "ceiling on the cached batches).",
+        "- The fix did not beat the margin: "
+        + (", ".join(f"`{r['script']}` ({r['expected'][0]})" for r in failed_trial) or "none")
+        + ".",
+    ]
 
 
 # ---------------------------------------------------------------- main

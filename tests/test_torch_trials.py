@@ -101,3 +101,16 @@ def test_a_penalty_that_is_not_l2_is_not_replayed(tmp_path):
     report = run_report(tmp_path, ROOT / "tests" / "scripts" / "torch_l1_penalty.py")
     found = finding(report, "over-regularization")
     assert found.get("validated") is None and found.get("trial") is None, found
+
+
+def test_a_saturated_output_sigmoid_stays_a_quiet_note(tmp_path):
+    # A confident sigmoid output is saturated and healthy: with no hidden sigmoid/tanh
+    # there is nothing to try, so the run stays healthy and prints no trial at all.
+    out = tmp_path / "run"
+    result = nndoctor("run", str(CASES / "torch" / "spam_filter.py"), "--out", str(out))
+    report = validate(json.loads((out / "report.json").read_text()))
+    assert report["healthy"], problem_ids(report)
+    notes = {f["id"]: f for f in report["findings"]}
+    assert notes["saturated-activations"]["severity"] == "info", notes
+    assert notes["saturated-activations"].get("trial") is None
+    assert "fix(es)" not in result.stderr and "fix trials took" not in result.stderr
