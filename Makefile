@@ -18,9 +18,11 @@ demo: $(STAMP)
 	$(BIN)/nndoctor run examples/seeds/seed_002.py --out nndoctor-runs/demo
 
 # Two pytest workers for the two cores; one math thread each, so they do not fight.
+# --dist loadfile: a module runs on one worker, so a module fixture that makes every
+# run of its tests (test_keras.py) runs once; xdist_group did not hold them together.
 test: $(STAMP)
 	$(BIN)/ruff check src tests
-	OMP_NUM_THREADS=1 $(BIN)/pytest -q -n 2 --dist loadgroup
+	OMP_NUM_THREADS=1 $(BIN)/pytest -q -n 2 --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests

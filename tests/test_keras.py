@@ -26,8 +26,6 @@ from conftest import CASES, EXAMPLES, ROOT, bench_cases, problem_ids, validate
 
 pytestmark = [
     pytest.mark.skipif(importlib.util.find_spec("keras") is None, reason="keras is not installed"),
-    # One xdist worker takes this whole module: its fixture makes every run, two at a time.
-    pytest.mark.xdist_group("keras"),
 ]
 
 MANIFEST = bench_cases("keras")

@@ -25,7 +25,6 @@ from nndoctor import verdict
 
 pytestmark = [
     pytest.mark.skipif(importlib.util.find_spec("keras") is None, reason="keras is not installed"),
-    pytest.mark.xdist_group("keras"),
 ]
 
 SCRIPT = ROOT / "tests" / "scripts" / "keras_seed_weights.py"
