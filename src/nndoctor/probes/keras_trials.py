@@ -463,20 +463,8 @@ def _trained(
     """A clone trained with the setup and measured on the held rows; once per run."""
     kept = _CLONES.setdefault(seen.model, {})
     key = (setup, steps)
-    if key not in kept:
-        kept[key] = _train_and_measure(seen, start, setup, rows, seconds, steps, unfixed)
-    return kept[key]
-
-
-def _train_and_measure(
-    seen: Watched,
-    start: list[np.ndarray],
-    setup: Setup,
-    rows: Rows,
-    seconds: float,
-    steps: int | None,
-    unfixed: bool,
-) -> Held:
+    if key in kept:
+        return kept[key]
     train, held = rows
     started = time.monotonic()
     try:
@@ -489,7 +477,8 @@ def _train_and_measure(
         model, done = _clone(seen.model), 0
         model.set_weights(start)
     value, entropy = _measure(seen, setup, model, train, held, _is_classes(seen.y))
-    return Held(value, entropy, done, time.monotonic() - started)
+    kept[key] = Held(value, entropy, done, time.monotonic() - started)
+    return kept[key]
 
 
 # ---------------------------------------------------------------- training a clone
