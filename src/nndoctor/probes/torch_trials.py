@@ -544,7 +544,7 @@ def _fix_lr(cause: str) -> Callable[..., list[Any]]:
             # The LR range probe measured this factor best: try it first.
             factors = [best, *(f for f in factors if f != best)]
         fixes = [(f"learning rate x{f:g}", replace(user, lr_factor=f)) for f in factors]
-        return fixes + _scaled_targets(probe, user) if lower else fixes
+        return (fixes + _scaled_targets(probe, user)) if lower else fixes
 
     return fix
 
@@ -695,8 +695,7 @@ def _fix_weight_decay(probe: TorchProbe, obs: Observations, user: Setup) -> list
     A penalty in the loop is replayed only when it reads as L2 (see `_l2_penalty`);
     any other penalty cannot be replayed by the trial's loss, so it is not tried.
     """
-    decay = float(probe.optimizers[0].param_groups[0].get("weight_decay", 0.0) or 0.0)
-    if decay > 0:
+    if _weight_decay(probe) > 0:
         return [
             ("weight_decay x0.01", replace(user, weight_decay_factor=0.01)),
             ("weight_decay 0", replace(user, weight_decay_factor=0.0)),
@@ -722,9 +721,12 @@ def _l2_penalty(probe: TorchProbe) -> float | None:
 
 
 def _penalised_baseline(probe: TorchProbe, obs: Observations, user: Setup) -> Setup:
-    decay = float(probe.optimizers[0].param_groups[0].get("weight_decay", 0.0) or 0.0)
-    l2 = _l2_penalty(probe) if decay <= 0 else None
+    l2 = _l2_penalty(probe) if _weight_decay(probe) <= 0 else None
     return replace(user, l2=l2) if l2 is not None else user
+
+
+def _weight_decay(probe: TorchProbe) -> float:
+    return float(probe.optimizers[0].param_groups[0].get("weight_decay", 0.0) or 0.0)
 
 
 def _fix_imbalance(probe: TorchProbe, obs: Observations, user: Setup) -> list[Any]:
