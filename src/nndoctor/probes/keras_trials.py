@@ -272,10 +272,7 @@ def run(
         return [InternalError("keras fix trials", f"{type(error).__name__}: {error}")]
     if seen is None:
         return []
-
-    def partners() -> list[str]:
-        return list(found) if found is not None else list(causes)
-
+    partners = list(found) if found is not None else list(causes)
     events: list[Any] = []
     probe.paused = True
     try:
@@ -328,7 +325,7 @@ def _trial(
     obs: Observations,
     cause: str,
     seconds: float,
-    partners: Callable[[], list[str]] = list,
+    partners: Sequence[str] = (),
 ) -> FixTrial | None:
     rows = _split(seen)
     train, held = rows
@@ -399,7 +396,7 @@ def _marginal(
     cause: str,
     fix: tuple[str, Setup],
     baseline: Setup,
-    partners: Callable[[], list[str]],
+    partners: Sequence[str],
     rows: Rows,
     seconds: float,
 ) -> tuple[Outcome, str, int] | None:
@@ -416,7 +413,7 @@ def _marginal(
     steps = _CLONES[seen.model][(baseline, None)].steps or None
     name, fixed = fix
     cost = _CLONES[seen.model][(fixed, steps)].seconds  # one clone's time: the estimate
-    for partner in partners():
+    for partner in partners:
         if partner == cause or partner not in FIXES:
             continue
         partner_fixes = FIXES[partner](seen, obs, baseline)
