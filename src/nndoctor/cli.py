@@ -142,9 +142,10 @@ def _run(ns: argparse.Namespace) -> int:
         )
     if ns.max_steps is not None and ns.max_steps < 1:
         return _error("--max-steps must be at least 1")
-    if ns.max_seconds is not None and ns.max_seconds <= 0:
+    # `not x > 0`: NaN passes `x <= 0`, and a NaN budget would never end.
+    if ns.max_seconds is not None and not ns.max_seconds > 0:
         return _error("--max-seconds must be positive")
-    if ns.trial_seconds <= 0:
+    if not ns.trial_seconds > 0:
         return _error("--trial-seconds must be positive (or use --no-experiments)")
     stamp = time.strftime("%Y%m%d-%H%M%S")
     # Absolute now: the script may chdir, and the report must land beside its trace.

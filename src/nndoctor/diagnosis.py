@@ -249,7 +249,9 @@ def _experiments(obs: Observations) -> list[Experiment]:
                     "steps": p.steps,
                     "loss_before": p.start,
                     "loss_after_by_lr_factor": {
-                        f"x{f:g}": v for f, v in zip(p.factors, p.losses, strict=True)
+                        # Paired as far as both go: a trace edited by hand may differ.
+                        f"x{f:g}": v
+                        for f, v in zip(p.factors, p.losses, strict=False)
                     },
                     "best_factor": p.best,
                 },

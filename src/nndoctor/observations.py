@@ -8,13 +8,16 @@ can rebuild exactly the observations the live run had.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import types
 import typing
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any, Literal, Union
 
 from nndoctor.findings import Location
+
+Framework = Literal["torch", "keras", "numpy"]  # report.json's "framework" (schema.json)
 
 
 @dataclass(frozen=True)
@@ -257,6 +260,8 @@ class LossRun:
     grads_zeroed: tuple[bool | None, ...]
 
     def records(self) -> list[StepRecord]:
+        # A probe writes one grads_zeroed per loss; a trace edited by hand may not.
+        zeroed = (*self.grads_zeroed, *[None] * (len(self.losses) - len(self.grads_zeroed)))
         return [
             StepRecord(
                 step=self.first_step + i,
@@ -268,9 +273,9 @@ class LossRun:
                 update_ratios=(),
                 params_changed=None,
                 nonfinite=loss is not None and not math.isfinite(loss),
-                grads_zeroed=zeroed,
+                grads_zeroed=zeroed[i],
             )
-            for i, (loss, zeroed) in enumerate(zip(self.losses, self.grads_zeroed, strict=True))
+            for i, loss in enumerate(self.losses)
         ]
 
 
@@ -278,7 +283,7 @@ class LossRun:
 class RunInfo:
     """How the training ended, as far as nndoctor saw it."""
 
-    framework: str
+    framework: Framework
     script: str | None
     exit_code: int | None
     seconds: float
@@ -413,11 +418,20 @@ def _fields(obj: Any) -> dict[str, Any]:
     return {f.name: _plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
 
 
-def from_json(obj: dict[str, Any]) -> Any:
-    """The event that `to_json` wrote. Raises ValueError on anything else."""
-    cls = EVENT_TYPES.get(obj.get("event", ""))
+def from_json(obj: Any) -> Any:
+    """The event that `to_json` wrote. Raises ValueError on anything else.
+
+    Every field is checked against its dataclass's type hints, so an event read
+    back holds exactly the types a probe could have recorded: a line with a
+    missing, extra or wrongly typed field is refused here, not found later by a
+    rule that trips over it.
+    """
+    if not isinstance(obj, dict):
+        raise ValueError(f"an event is a JSON object, not {type(obj).__name__}")
+    name = obj.get("event")
+    cls = EVENT_TYPES.get(name) if isinstance(name, str) else None
     if cls is None:
-        raise ValueError(f"unknown event {obj.get('event')!r}")
+        raise ValueError(f"unknown event {name!r}")
     return _build(cls, {k: v for k, v in obj.items() if k != "event"})
 
 
@@ -433,30 +447,106 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _build(cls: type, data: dict[str, Any]) -> Any:
-    hints = typing.get_type_hints(cls)
-    kwargs = {
-        f.name: _coerce(hints[f.name], data[f.name])
-        for f in dataclasses.fields(cls)
-        if f.name in data
-    }
+# The ints of a trace are steps, counts and shapes, int64 where they were measured:
+# a larger one was not written by a probe (and would overflow float() in a rule).
+MAX_INT = 2**63
+# How `_plain` writes the floats JSON has no literal for.
+_NONFINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
+
+
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _build(cls: type, data: Any) -> Any:
+    if not isinstance(data, dict):
+        raise ValueError(f"{cls.__name__}: expected an object, got {type(data).__name__}")
+    hints = _hints(cls)
+    fields = dataclasses.fields(cls)
+    extra = set(data) - {f.name for f in fields}
+    if extra:
+        raise ValueError(f"{cls.__name__}: unknown field(s) {sorted(map(str, extra))}")
+    kwargs = {}
+    for f in fields:
+        if f.name in data:
+            kwargs[f.name] = _typed(hints[f.name], data[f.name], f"{cls.__name__}.{f.name}")
+        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            raise ValueError(f"{cls.__name__}: missing field {f.name!r}")
     return cls(**kwargs)
 
 
-def _coerce(hint: Any, value: Any) -> Any:
+def _typed(hint: Any, value: Any, where: str) -> Any:
+    """`value` (parsed JSON) as the type `hint` names; ValueError when it is not one."""
     origin = typing.get_origin(hint)
-    if value is None:
-        return None
     if origin in (Union, types.UnionType):
-        options = [a for a in typing.get_args(hint) if a is not type(None)]
-        return _coerce(options[0], value)
-    if origin is tuple:
+        for option in typing.get_args(hint):
+            try:
+                return _typed(option, value, where)
+            except ValueError:
+                continue
+    elif hint is type(None):
+        if value is None:
+            return None
+    elif hint is bool:
+        if type(value) is bool:
+            return value
+    elif hint is int:
+        if type(value) is int and -MAX_INT <= value <= MAX_INT:
+            return value
+    elif hint is float:
+        if type(value) is float:
+            return value
+        if type(value) is int and -MAX_INT <= value <= MAX_INT:
+            return float(value)
+        if isinstance(value, str) and value in _NONFINITE:
+            return _NONFINITE[value]
+    elif hint is str:
+        # A lone surrogate (a JSON "\\ud800") is no text: it cannot be printed or saved.
+        if _is_text(value):
+            return value
+    elif origin is tuple:
         args = typing.get_args(hint)
-        if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_coerce(args[0], v) for v in value)
-        return tuple(_coerce(a, v) for a, v in zip(args, value, strict=False))
-    if dataclasses.is_dataclass(hint):
+        if isinstance(value, list) and len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_typed(args[0], v, f"{where}[]") for v in value)
+        if isinstance(value, list) and len(value) == len(args):
+            return tuple(_typed(a, v, f"{where}[]") for a, v in zip(args, value, strict=True))
+    elif origin is list:
+        if isinstance(value, list):
+            return [_typed(typing.get_args(hint)[0], v, f"{where}[]") for v in value]
+    elif origin is typing.Literal:
+        if any(type(value) is type(a) and value == a for a in typing.get_args(hint)):
+            return value
+    elif origin is dict:
+        key_type, value_type = typing.get_args(hint)
+        if isinstance(value, dict):
+            return {
+                _typed(key_type, k, f"{where} key"): _typed(value_type, v, f"{where}[{k!r}]")
+                for k, v in value.items()
+            }
+    elif dataclasses.is_dataclass(hint):
         return _build(hint, value)  # type: ignore[arg-type]
-    if hint is float:
-        return float(value)
-    return value
+    else:
+        raise TypeError(f"{where}: no reader for the type {hint!r}")  # a new field's type
+    raise ValueError(f"{where}: expected {_name(hint)}, got {_short(value)}")
+
+
+def _is_text(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    if value.isascii():
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _name(hint: Any) -> str:
+    return getattr(hint, "__name__", None) or str(hint)
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."

@@ -28,7 +28,7 @@ def to_json(report: Any) -> dict[str, Any]:
             "explains": list(f.explains),
             "validated": f.validated,
         }
-        if f.location is not None:
+        if f.location is not None and f.location.line >= 1:  # schema: lines count from 1
             item["location"] = asdict(f.location)
         if f.trial is not None:
             item["trial"] = _finite(asdict(f.trial))  # a diverged copy reads "nan"

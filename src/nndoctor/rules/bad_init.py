@@ -48,7 +48,8 @@ EXPLAINS = (
 
 
 def check(obs: Observations) -> list[Finding]:
-    large = [(layer, layer.std * math.sqrt(layer.fan_in)) for layer in obs.init]
+    # fan_in >= 1 for any weight matrix; a trace edited by hand may say otherwise.
+    large = [(layer, layer.std * math.sqrt(layer.fan_in)) for layer in obs.init if layer.fan_in > 0]
     large = [(layer, scale) for layer, scale in large if scale > TOO_LARGE]
     findings = []
     if large:

@@ -48,6 +48,7 @@ def check(obs: Observations) -> list[Finding]:
     # 95/5 labels): collapse means it also takes at least half of the minority's share.
     collapsed = (
         bool(preds)
+        and sum(preds) > 0
         and top < len(preds)
         and preds[top] / sum(preds) >= max(COLLAPSE, share + (1 - share) / 2)
     )

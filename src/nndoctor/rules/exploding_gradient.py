@@ -36,7 +36,8 @@ EXPLAINS = ("nan-loss", "loss-plateau", "prediction-collapse")
 
 def check(obs: Observations) -> list[Finding]:
     totals = [
-        (r.step, math.sqrt(sum(g.value**2 for g in r.grad_norms)))
+        # hypot: the same norm, inf instead of an OverflowError past 1e154 per entry
+        (r.step, math.hypot(*(g.value for g in r.grad_norms)))
         for r in obs.trace
         if r.grad_norms
     ]

@@ -31,6 +31,8 @@ for x, y in loader:
 
 from __future__ import annotations
 
+import math
+
 from nndoctor.findings import Finding
 from nndoctor.observations import Observations
 
@@ -46,7 +48,8 @@ def check(obs: Observations) -> list[Finding]:
     flags = [r.grads_zeroed for r in obs.trace if r.grads_zeroed is not None]
     if len(flags) < MIN_STEPS or sum(1 for f in flags if not f) < NEVER * len(flags):
         return []
-    totals = [sum(g.value ** 2 for g in r.grad_norms) ** 0.5 for r in obs.trace if r.grad_norms]
+    # hypot: the same norm, inf instead of an OverflowError past 1e154 per entry
+    totals = [math.hypot(*(g.value for g in r.grad_norms)) for r in obs.trace if r.grad_norms]
     if len(totals) < 2 * 3:
         return []
     early, late = sorted(totals[:3])[1], sorted(totals[-3:])[1]
