@@ -248,7 +248,13 @@ ANY_ARG = st.text(max_size=10) | st.sampled_from(
 
 def _main(argv: list[str]) -> int:
     out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+    # In an empty folder: a generated `--json NAME` writes NAME relative to it.
+    with (
+        tempfile.TemporaryDirectory(prefix="nndoctor-cwd-") as cwd,
+        contextlib.chdir(cwd),
+        contextlib.redirect_stdout(out),
+        contextlib.redirect_stderr(err),
+    ):
         try:
             code = cli.main(argv)
         except SystemExit as exit_:
