@@ -502,7 +502,7 @@ def _typed(hint: Any, value: Any, where: str) -> Any:
         if isinstance(value, str) and value in _NONFINITE:
             return _NONFINITE[value]
     elif hint is str:
-        # A lone surrogate (a JSON "\\ud800") is no text: it cannot be printed or saved.
+        # A lone surrogate (JSON "\ud800") is no text: it cannot be printed or saved.
         if _is_text(value):
             return value
     elif origin is tuple:
