@@ -207,7 +207,7 @@ def test_missing_script_exits_2_with_clear_message(tmp_path):
 
 
 def test_max_steps_below_one_exits_2(tmp_path):
-    result = nndoctor("run", str(HEALTHY), "--max-steps", "0", cwd=tmp_path)
+    result = nndoctor("run", "--max-steps", "0", str(HEALTHY), cwd=tmp_path)
     assert result.returncode == 2
     assert "--max-steps" in result.stderr
     assert "Traceback" not in result.stdout + result.stderr
@@ -234,7 +234,7 @@ def test_script_exception_shows_its_traceback_exits_1_and_still_reports(run, tmp
 def test_script_syntax_error_shows_only_the_script_location(tmp_path):
     script = tmp_path / "broken.py"
     script.write_text("x = 1\ny = (\n", encoding="utf-8")
-    result = nndoctor("run", str(script), "--out", str(tmp_path / "run"))
+    result = nndoctor("run", "--out", str(tmp_path / "run"), str(script))
     assert result.returncode == 1
     assert "SyntaxError" in result.stderr
     assert re.search(r'File ".*broken\.py", line 2', result.stderr), result.stderr
@@ -272,7 +272,7 @@ def test_keyboard_interrupt_in_script_exits_130_and_reports(run):
 
 def test_sigint_to_running_process_exits_130_and_reports(tmp_path, background):
     out = tmp_path / "run"
-    process = start("run", str(LOOP), "--out", str(out), cwd=tmp_path)
+    process = start("run", "--out", str(out), str(LOOP), cwd=tmp_path)
     background.append(process)
     wait_for_steps(out / "trace.jsonl", 1, process)
     process.send_signal(signal.SIGINT)
@@ -293,40 +293,100 @@ def test_script_arguments_reach_the_script(run):
     assert script_argv(result.stdout) == ["--epochs", "3"]
 
 
-def test_nndoctor_options_after_script_arguments_are_taken_by_nndoctor(tmp_path):
-    out = tmp_path / "elsewhere"
-    result = nndoctor("run", str(HEALTHY), "--epochs", "3", "--quiet", "--out", str(out))
+def test_everything_after_the_script_goes_to_the_script(tmp_path):
+    out = tmp_path / "ours"
+    result = nndoctor(
+        "run",
+        "--out",
+        str(out),
+        str(HEALTHY),
+        "--epochs",
+        "2",
+        "--out",
+        "ckpt",
+        "--quiet",
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
-    assert script_argv(result.stdout) == ["--epochs", "3"]
-    report = read_report(out)
-    assert result.stdout.splitlines()[-1] == report["summary"], "--quiet was not applied"
-    assert "run folder" not in result.stdout
+    assert script_argv(result.stdout) == ["--epochs", "2", "--out", "ckpt", "--quiet"]
+    assert read_report(out)["healthy"] is True
+    assert not (tmp_path / "ckpt").exists(), "--out after the script belongs to the script"
+    assert "run folder" in result.stdout, "--quiet after the script belongs to the script"
 
 
-def test_nndoctor_options_with_equals_and_before_the_script(tmp_path):
+def test_nndoctor_options_with_equals_before_the_script(tmp_path):
     out = tmp_path / "eq"
-    result = nndoctor("run", "--quiet", str(HEALTHY), "--lr=0.1", "a", f"--out={out}")
+    result = nndoctor("run", "--quiet", f"--out={out}", str(HEALTHY), "--lr=0.1", "a")
     assert result.returncode == 0, result.stderr
     assert script_argv(result.stdout) == ["--lr=0.1", "a"]
     assert result.stdout.splitlines()[-1] == read_report(out)["summary"]
 
 
-def test_everything_after_double_dash_goes_to_the_script(tmp_path):
-    result = nndoctor(
-        "run", str(HEALTHY), "--epochs", "3", "--", "--quiet", "--out", "x", cwd=tmp_path
-    )
+def test_double_dash_after_the_script_reaches_the_script_as_under_python(tmp_path):
+    result = nndoctor("run", str(HEALTHY), "--epochs", "3", "--", "--quiet", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert script_argv(result.stdout) == ["--epochs", "3", "--quiet", "--out", "x"]
-    assert not (tmp_path / "x").exists(), "--out after -- belongs to the script"
-    assert "run folder" in result.stdout, "--quiet after -- belongs to the script"
-    assert list((tmp_path / "nndoctor-runs").iterdir()), "the default run folder is used"
+    assert script_argv(result.stdout) == ["--epochs", "3", "--", "--quiet"]
+
+
+def test_double_dash_ends_nndoctor_options_before_the_script(tmp_path):
+    out = tmp_path / "run"
+    result = nndoctor("run", "--out", str(out), "--", str(HEALTHY), "--quiet", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert script_argv(result.stdout) == ["--quiet"]
+    assert (out / "report.json").is_file()
+
+
+USES_ARGPARSE = """import argparse
+parser = argparse.ArgumentParser()
+parser.add_argument("--epochs", type=int)
+parser.parse_args()
+"""
+
+
+def test_nndoctor_option_after_the_script_gets_a_hint_when_the_script_rejects_it(tmp_path):
+    (tmp_path / "train.py").write_text(USES_ARGPARSE, encoding="utf-8")
+    result = nndoctor("run", "train.py", "--epochs", "2", "--max-steps=5", cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert "unrecognized arguments: --max-steps=5" in result.stderr
+    assert "--max-steps came after the script" in result.stderr
+    assert "before SCRIPT" in result.stderr
+
+
+def test_no_hint_when_the_script_rejects_only_its_own_arguments(tmp_path):
+    (tmp_path / "train.py").write_text(USES_ARGPARSE, encoding="utf-8")
+    result = nndoctor("run", "train.py", "--lr", "2", cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert "came after the script" not in result.stderr
+
+
+def test_script_sees_the_argv_file_and_path_python_gives_it(tmp_path):
+    """Issue 14.2: os.chdir(os.path.dirname(__file__)) must work under nndoctor run."""
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "whoami.py").write_bytes((SCRIPTS / "whoami.py").read_bytes())
+    args = ["sub/whoami.py", "--epochs", "2"]
+    plain = subprocess.run(
+        [sys.executable, *args], capture_output=True, text=True, cwd=tmp_path, timeout=WAIT
+    )
+    assert plain.returncode == 0, plain.stderr
+    doctor = nndoctor("run", "--out", "run", *args, cwd=tmp_path)
+    assert doctor.returncode == 0, doctor.stderr
+    seen = [
+        json.loads(line.removeprefix("whoami: "))
+        for out in (plain.stdout, doctor.stdout)
+        for line in out.splitlines()
+        if line.startswith("whoami: ")
+    ]
+    assert len(seen) == 2, doctor.stdout
+    assert seen[1] == seen[0]
+    assert seen[0]["file"] == str(tmp_path / "sub" / "whoami.py")
+    assert (tmp_path / "run" / "report.json").is_file(), "the run folder is the launch folder's"
 
 
 # ------------------------------------------------------------------ 7. --quiet, --json, --strict
 
 
 def test_quiet_prints_only_the_summary_line(run):
-    result, report = run(FLAT, "--quiet")
+    result, report = run(FLAT, options=["--quiet"])
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [report["summary"]]
     assert result.stderr == ""
@@ -342,7 +402,7 @@ def test_default_output_shows_the_findings_and_the_run_folder(run, tmp_path):
 def test_json_option_writes_a_schema_valid_report(run, tmp_path):
     path = tmp_path / "reports" / "ci.json"
     html = tmp_path / "reports" / "ci.html"
-    result, report = run(FLAT, "--json", str(path), "--html", str(html))
+    result, report = run(FLAT, options=["--json", str(path), "--html", str(html)])
     assert result.returncode == 0, result.stderr
     written = validate(json.loads(path.read_text(encoding="utf-8")))
     assert written == report
@@ -354,22 +414,20 @@ def test_json_option_writes_a_schema_valid_report(run, tmp_path):
 @pytest.mark.parametrize(
     ("script", "args", "code"),
     [
-        (FLAT, ["--strict"], 1),
-        (FLAT, [], 0),
-        (HEALTHY, ["--strict"], 0),
-        (EXITS, ["3", "--strict"], 3),
-        (EXITS, ["0", "--strict"], 1),
+        (FLAT, [], 1),
+        (HEALTHY, [], 0),
+        (EXITS, ["3"], 3),
+        (EXITS, ["0"], 1),
     ],
     ids=[
         "plateau-strict",
-        "plateau-not-strict",
         "healthy-strict",
         "failed-script-code-wins",
         "exit-0-is-success",
     ],
 )
 def test_strict_exit_code(run, script, args, code):
-    result, report = run(script, *args)
+    result, report = run(script, *args, options=["--strict"])
     assert result.returncode == code, result.stdout + result.stderr
     if script is HEALTHY:
         assert report["healthy"] is True, report["findings"]
@@ -378,11 +436,17 @@ def test_strict_exit_code(run, script, args, code):
         assert "loss-plateau" in finding_ids(report)
 
 
+def test_without_strict_a_plateau_exits_0(run):
+    result, report = run(FLAT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert report["healthy"] is False
+
+
 # ------------------------------------------------------------------ 8. --max-steps, --max-seconds
 
 
 def test_max_steps_stops_a_long_run_after_n_steps(run, tmp_path):
-    result, report = run(LOOP, "1000", "--max-steps", "5")
+    result, report = run(LOOP, "1000", options=["--max-steps", "5"])
     assert result.returncode == 0, result.stderr
     assert "stopped" in result.stderr.lower()
     events = trace_events(tmp_path / "run")
@@ -393,7 +457,7 @@ def test_max_steps_stops_a_long_run_after_n_steps(run, tmp_path):
 
 def test_max_seconds_stops_an_endless_run(run):
     began = time.monotonic()
-    result, report = run(LOOP, "--max-seconds", "1")
+    result, report = run(LOOP, options=["--max-seconds", "1"])
     elapsed = time.monotonic() - began
     assert result.returncode == 0, result.stderr
     assert "stopped" in result.stderr.lower()
@@ -444,7 +508,7 @@ def test_relative_out_is_taken_from_the_launch_directory_even_if_the_script_chdi
         "for i in range(30):\n    monitor.record(1.5)\n",
         encoding="utf-8",
     )
-    result = nndoctor("run", "chdir.py", "--out", "run", "--json", "r.json", cwd=tmp_path)
+    result = nndoctor("run", "--out", "run", "--json", "r.json", "chdir.py", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     for name in ("trace.jsonl", "report.json", "report.html"):
         assert (tmp_path / "run" / name).is_file(), name
@@ -454,7 +518,7 @@ def test_relative_out_is_taken_from_the_launch_directory_even_if_the_script_chdi
 def test_out_pointing_at_a_file_exits_2_with_clear_message(tmp_path):
     target = tmp_path / "not-a-folder"
     target.write_text("x", encoding="utf-8")
-    result = nndoctor("run", str(HEALTHY), "--out", str(target))
+    result = nndoctor("run", "--out", str(target), str(HEALTHY))
     assert result.returncode == 2
     assert "not-a-folder" in result.stderr
     assert "Traceback" not in result.stderr
@@ -462,8 +526,8 @@ def test_out_pointing_at_a_file_exits_2_with_clear_message(tmp_path):
 
 def test_second_run_into_the_same_folder_does_not_mix_traces(tmp_path):
     out = tmp_path / "run"
-    assert nndoctor("run", str(FLAT), "--out", str(out), "--quiet").returncode == 0
-    assert nndoctor("run", str(HEALTHY), "--out", str(out), "--quiet").returncode == 0
+    assert nndoctor("run", "--out", str(out), "--quiet", str(FLAT)).returncode == 0
+    assert nndoctor("run", "--out", str(out), "--quiet", str(HEALTHY)).returncode == 0
     second = read_report(out)
     result = nndoctor("report", str(out), "--quiet")
     assert result.returncode == 0, result.stderr
@@ -495,7 +559,7 @@ def test_report_on_finished_run_gives_the_same_findings(run, tmp_path):
 
 def test_report_on_killed_run_diagnoses_what_was_flushed(tmp_path, background):
     out = tmp_path / "run"
-    process = start("run", str(LOOP), "--out", str(out), cwd=tmp_path)
+    process = start("run", "--out", str(out), str(LOOP), cwd=tmp_path)
     background.append(process)
     wait_for_steps(out / "trace.jsonl", 5, process)
     process.kill()  # SIGKILL: nothing of nndoctor runs after this
@@ -610,7 +674,7 @@ def test_explain_unknown_id_exits_2_and_lists_known_ids():
 
 def test_run_output_has_no_ansi_escapes_in_a_pipe(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "nndoctor", "run", str(FLAT), "--out", str(tmp_path / "run")],
+        [sys.executable, "-m", "nndoctor", "run", "--out", str(tmp_path / "run"), str(FLAT)],
         capture_output=True,
         text=True,
         cwd=tmp_path,
@@ -623,7 +687,7 @@ def test_run_output_has_no_ansi_escapes_in_a_pipe(tmp_path):
 
 
 def test_run_output_is_coloured_on_a_terminal_unless_no_color(tmp_path):
-    args = ["run", str(FLAT), "--out", str(tmp_path / "run")]
+    args = ["run", "--out", str(tmp_path / "run"), str(FLAT)]
     coloured = run_on_tty(args, plain_env(TERM="xterm-256color"), tmp_path)
     assert "loss-plateau" in coloured
     assert COLOR_SGR.search(coloured), "severity is coloured on a terminal"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import runpy
+import os
 import sys
 import time
 import traceback
@@ -14,12 +14,13 @@ from nndoctor import __version__
 from nndoctor import session as _session
 from nndoctor.errors import UsageError
 
-# Our options may also follow the script's own arguments (DESIGN.md writes
-# `nndoctor run SCRIPT [ARGS…] [--out DIR]`); after a literal `--` everything
-# goes to the script.
+# nndoctor's options come before SCRIPT; everything after it is the script's, as
+# with `python`, `torchrun` and `coverage run` (DESIGN.md, CLI contract): a script
+# has its own --out and --epochs.
 _VALUED = {"--out", "--json", "--html", "--max-steps", "--max-seconds", "--trial-seconds"}
 MAX_TRIALS = 4  # fix trials per run: the first causes, most likely first
 _FLAGS = {"--quiet", "--strict", "--no-experiments"}
+USAGE_ERROR = 2  # argparse's exit code for a command line it rejects
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     if args[:1] == ["run"]:
         ours, script_args = _split_run_args(args[1:])
         ns = parser.parse_args(["run", *ours])
-        ns.script_args = script_args
+        ns.script_args = script_args or []
     else:
         ns = parser.parse_args(args)
     if ns.command is None:
@@ -47,9 +48,10 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser(
         "run",
         help="run a training script and diagnose it",
+        usage="nndoctor run [OPTIONS] SCRIPT [ARGS...]",
         description="Run SCRIPT as __main__ with its arguments, "
-        "instrumented, then print the diagnosis. Options may come before "
-        "SCRIPT or after its arguments; after '--' all go to the script.",
+        "instrumented, then print the diagnosis. nndoctor's options come before "
+        "SCRIPT; everything after SCRIPT goes to the script, as with python.",
     )
     run.add_argument("script", help="the training script")
     run.add_argument("--out", type=Path, help="run folder (default nndoctor-runs/<script>-<time>)")
@@ -94,38 +96,28 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _split_run_args(args: list[str]) -> tuple[list[str], list[str]]:
-    ours: list[str] = []
+def _split_run_args(args: list[str]) -> tuple[list[str], list[str] | None]:
+    """nndoctor's options and SCRIPT (for argparse), and the script's own arguments.
+
+    The options end at the first word that is not one of ours (or after `--`);
+    that word is SCRIPT and the rest is the script's, untouched. No SCRIPT: None.
+    """
     i = 0
-    while i < len(args) and args[i].startswith("-"):  # options before the script
-        ours.append(args[i])
-        if args[i] in _VALUED and i + 1 < len(args):
-            ours.append(args[i + 1])
-            i += 1
-        i += 1
-    if i == len(args):
-        return ours, []
-    ours.append(args[i])
-    script: list[str] = []
-    rest = args[i + 1 :]
-    j = 0
-    while j < len(rest):
-        item = rest[j]
-        if item == "--":
-            script.extend(rest[j + 1 :])
-            break
-        name = item.split("=", 1)[0]
-        if name in _FLAGS:
-            ours.append(item)
-        elif name in _VALUED:
-            ours.append(item)
-            if "=" not in item and j + 1 < len(rest):
-                ours.append(rest[j + 1])
-                j += 1
-        else:
-            script.append(item)
-        j += 1
-    return ours, script
+    while i < len(args) and args[i].startswith("-") and args[i] != "-":
+        if args[i] == "--":
+            if i + 1 == len(args):
+                return args[:i], None
+            return [*args[:i], "--", args[i + 1]], args[i + 2 :]
+        i += 2 if args[i] in _VALUED else 1
+    if i >= len(args):
+        return args, None
+    return [*args[:i], args[i]], args[i + 1 :]
+
+
+def _misplaced_options(script_args: list[str]) -> list[str]:
+    """nndoctor's own option names among the script's arguments."""
+    names = [arg.split("=", 1)[0] for arg in script_args]
+    return [name for name in names if name in _VALUED or name in _FLAGS]
 
 
 def _error(message: str) -> int:
@@ -167,7 +159,15 @@ def _run(ns: argparse.Namespace) -> int:
     from nndoctor.probes.imports import instrument
 
     with instrument(session):
-        exit_code = _execute(script, ns.script_args, session)
+        exit_code = _execute(ns.script, ns.script_args, session)
+        misplaced = _misplaced_options(ns.script_args)
+        if exit_code == USAGE_ERROR and misplaced:
+            print(
+                f"nndoctor: {misplaced[0]} came after the script, so it went to the script; "
+                "put nndoctor's options before SCRIPT: "
+                f"nndoctor run {misplaced[0]} ... {ns.script} [ARGS...]",
+                file=sys.stderr,
+            )
         if session.experiments and exit_code != 130:
             _try_fixes(session, ns.trial_seconds, ns.quiet)
     from nndoctor.observations import RunInfo
@@ -262,14 +262,19 @@ def _try_fixes(session: _session.Session, seconds: float, quiet: bool) -> None:
         print(f"nndoctor: fix trials took {time.monotonic() - started:.1f} s", file=sys.stderr)
 
 
-def _execute(script: Path, script_args: list[str], session: _session.Session) -> int:
-    """Run the script as __main__; its exit code (130 on Ctrl-C), never our exception."""
+def _execute(typed: str, script_args: list[str], session: _session.Session) -> int:
+    """Run the script as __main__; its exit code (130 on Ctrl-C), never our exception.
+
+    The script sees what `python SCRIPT ARGS` gives it: sys.argv[0] as typed, an
+    absolute __file__, and its own folder (symlinks resolved) as sys.path[0].
+    """
+    script = Path(os.path.abspath(typed))
     saved_argv, saved_path = sys.argv[:], sys.path[:]
-    sys.argv = [str(script), *script_args]
-    sys.path.insert(0, str(script.resolve().parent))
+    sys.argv = [typed, *script_args]
+    sys.path[0:1] = [os.path.dirname(os.path.realpath(script))]
     _session.activate(session)
     try:
-        runpy.run_path(str(script), run_name="__main__")
+        _run_as_main(str(script))
         return 0
     except _session.StopTraining as stop:
         print(f"nndoctor: {stop}", file=sys.stderr)
@@ -312,6 +317,36 @@ def _execute(script: Path, script_args: list[str], session: _session.Session) ->
     finally:
         _session.activate(None)
         sys.argv, sys.path[:] = saved_argv, saved_path
+
+
+def _run_as_main(path: str) -> None:
+    """Execute the file as the __main__ module, as `python path` does.
+
+    Not runpy.run_path: it sets sys.argv[0] to the path it is given, and the
+    script must see argv[0] as typed beside an absolute __file__.
+    """
+    import builtins
+    import importlib.machinery
+    import io
+    import types
+
+    with io.open_code(path) as source:
+        # dont_inherit: our own `from __future__` imports must not reach the script.
+        code = compile(source.read(), path, "exec", dont_inherit=True)
+    main = types.ModuleType("__main__")
+    main.__dict__.update(
+        __file__=path,
+        __loader__=importlib.machinery.SourceFileLoader("__main__", path),
+        __spec__=None,
+        __cached__=None,
+        __builtins__=builtins,
+    )
+    saved = sys.modules["__main__"]
+    sys.modules["__main__"] = main
+    try:
+        exec(code, main.__dict__)
+    finally:
+        sys.modules["__main__"] = saved
 
 
 def _publish(
