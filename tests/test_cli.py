@@ -710,3 +710,121 @@ def test_python_m_and_console_script_agree_on_version():
     assert module.returncode == console.returncode == 0, console.stderr
     assert module.stdout == console.stdout
     assert module.stdout.strip() == f"nndoctor {nndoctor_package.__version__}"
+
+
+# ------------------------------------------------------------------ 14. how the run ended
+
+SHAPE_ERROR = SCRIPTS / "torch_shape_error.py"  # the first loss raises (targets of wrong width)
+INFERENCE = SCRIPTS / "torch_inference.py"  # builds a model and predicts; never trains
+
+
+def finding(report: dict, finding_id: str) -> dict:
+    found = [f for f in report["findings"] if f["id"] == finding_id]
+    assert len(found) == 1, finding_ids(report)
+    return found[0]
+
+
+def test_shape_error_on_the_first_loss_is_a_failed_script_not_a_missing_step(run):
+    result, report = run(SHAPE_ERROR)
+    assert result.returncode == 1, result.stderr
+    assert finding_ids(report)[0] == "script-failed", finding_ids(report)
+    failed = finding(report, "script-failed")
+    assert failed["severity"] == "error"
+    assert "RuntimeError" in failed["evidence"]["exception"]
+    assert failed["location"]["line"] == 13
+    assert Path(failed["location"]["file"]).name == "torch_shape_error.py"
+    assert "params-not-updated" not in finding_ids(report), "the script never reached its step"
+    assert report["healthy"] is False
+
+
+def test_exception_at_step_5_keeps_the_steps_and_is_not_too_few_updates(run):
+    result, report = run(RAISES)
+    assert result.returncode == 1, result.stderr
+    failed = finding(report, "script-failed")
+    assert failed["evidence"]["exception"] == "ValueError: the data loader ran dry"
+    assert failed["evidence"]["steps_recorded"] == 5
+    assert failed["location"] == {"file": str(RAISES), "line": 10}
+    assert "too-few-updates" not in finding_ids(report), "training did not end by itself"
+    assert report["series"]["step"] == [0, 1, 2, 3, 4]
+    for other in report["findings"]:
+        if other["id"] != "script-failed":
+            assert "run_cut_short" in other["evidence"], other
+
+
+def test_syntax_error_is_a_failed_script_and_strict_keeps_its_exit_code(tmp_path):
+    script = tmp_path / "broken.py"
+    script.write_text("x = 1\ny = (\n", encoding="utf-8")
+    result = nndoctor("run", "--out", str(tmp_path / "run"), "--strict", str(script))
+    assert result.returncode == 1, result.stderr
+    report = read_report(tmp_path / "run")
+    assert report["healthy"] is False
+    failed = finding(report, "script-failed")
+    assert "SyntaxError" in failed["evidence"]["exception"]
+    assert failed["location"] == {"file": str(script), "line": 2}
+
+
+def test_sys_exit_with_a_code_is_a_failed_script(run):
+    result, report = run(EXITS, "3")
+    assert result.returncode == 3
+    assert finding(report, "script-failed")["evidence"]["exit_code"] == 3
+
+
+@pytest.mark.parametrize("argument", ["0", "none"])
+def test_a_script_that_exits_0_has_not_failed(run, argument):
+    _, report = run(EXITS, argument)
+    assert "script-failed" not in finding_ids(report)
+
+
+def test_script_that_trains_nothing_is_not_healthy_and_fails_strict(tmp_path):
+    script = tmp_path / "hello.py"
+    script.write_text("print('hello')\n", encoding="utf-8")
+    result = nndoctor("run", "--out", str(tmp_path / "run"), "--strict", str(script))
+    assert result.returncode == 1, result.stderr
+    report = read_report(tmp_path / "run")
+    assert report["healthy"] is False
+    seen = finding(report, "no-training-observed")
+    assert seen["severity"] == "warning"
+    assert seen["evidence"]["steps_recorded"] == 0
+    assert nndoctor("run", "--out", str(tmp_path / "r2"), str(script)).returncode == 0
+
+
+def test_torch_inference_script_says_what_it_saw(run):
+    result, report = run(INFERENCE)
+    assert result.returncode == 0, result.stderr
+    seen = finding(report, "no-training-observed")
+    assert seen["evidence"]["imported"] == ["torch"], seen["evidence"]
+    assert finding_ids(report) == ["no-training-observed"]
+
+
+@pytest.mark.parametrize("script", [HEALTHY, FLAT, STUCK])
+def test_runs_that_trained_are_neither_failed_nor_untrained(run, script):
+    _, report = run(script)
+    assert not {"script-failed", "no-training-observed"} & set(finding_ids(report))
+
+
+def test_explain_script_failed_prints_its_page():
+    for rule_id in ("script-failed", "no-training-observed"):
+        result = nndoctor("explain", rule_id)
+        assert result.returncode == 0, result.stderr
+        for section in DOC_SECTIONS:
+            assert section in result.stdout, (rule_id, section)
+
+
+TORCH_LOOP = SCRIPTS / "torch_loop.py"  # a small torch classifier trained until killed
+
+
+def test_killed_torch_run_is_reanalysed_as_torch_and_as_cut_short(tmp_path, background):
+    out = tmp_path / "run"
+    process = start("run", "--out", str(out), str(TORCH_LOOP), cwd=tmp_path)
+    background.append(process)
+    wait_for_steps(out / "trace.jsonl", 3, process)
+    process.kill()
+    process.communicate(timeout=WAIT)
+    result = nndoctor("report", str(out))
+    assert result.returncode == 0, result.stderr
+    report = read_report(out)
+    assert report["framework"] == "torch"
+    assert "too-few-updates" not in finding_ids(report), "a killed run did not end by itself"
+    assert "script-failed" not in finding_ids(report)
+    for other in report["findings"]:
+        assert "killed" in other["evidence"]["run_cut_short"], other

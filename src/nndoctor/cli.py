@@ -8,11 +8,12 @@ import sys
 import time
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from nndoctor import __version__
 from nndoctor import session as _session
 from nndoctor.errors import UsageError
+from nndoctor.findings import Location
 
 # nndoctor's options come before SCRIPT; everything after it is the script's, as
 # with `python`, `torchrun` and `coverage run` (DESIGN.md, CLI contract): a script
@@ -21,6 +22,8 @@ _VALUED = {"--out", "--json", "--html", "--max-steps", "--max-seconds", "--trial
 MAX_TRIALS = 4  # fix trials per run: the first causes, most likely first
 _FLAGS = {"--quiet", "--strict", "--no-experiments"}
 USAGE_ERROR = 2  # argparse's exit code for a command line it rejects
+KILLED = "the process ended before nndoctor saw the script end (killed?)"
+FRAMEWORKS = ("torch", "keras", "tensorflow", "jax")  # named in no-training-observed's evidence
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -153,13 +156,29 @@ def _run(ns: argparse.Namespace) -> int:
             ns.max_seconds,
             experiments=not ns.no_experiments,
             trial_seconds=ns.trial_seconds,
+            script=str(script),
         )
     except OSError as error:
         return _error(f"cannot create the run folder {out}: {error.strerror}. Use another --out.")
+    from nndoctor.observations import RunInfo
     from nndoctor.probes.imports import instrument
 
     with instrument(session):
-        exit_code = _execute(ns.script, ns.script_args, session)
+        ending = _execute(ns.script, ns.script_args, session)
+        exit_code = ending.code
+        # Before the trials: the causes they try are read knowing how the script ended.
+        session.emit(
+            RunInfo(
+                session.framework,
+                str(script),
+                exit_code,
+                round(time.monotonic() - session.started, 3),
+                session.stopped_early,
+                ending.error,
+                ending.location,
+                tuple(name for name in FRAMEWORKS if name in sys.modules),
+            )
+        )
         misplaced = _misplaced_options(ns.script_args)
         if exit_code == USAGE_ERROR and misplaced:
             print(
@@ -170,17 +189,6 @@ def _run(ns: argparse.Namespace) -> int:
             )
         if session.experiments and exit_code != 130:
             _try_fixes(session, ns.trial_seconds, ns.quiet)
-    from nndoctor.observations import RunInfo
-
-    session.emit(
-        RunInfo(
-            session.framework,
-            str(script),
-            exit_code,
-            round(time.monotonic() - session.started, 3),
-            session.stopped_early,
-        )
-    )
     session.close()
     from nndoctor.diagnosis import diagnose
 
@@ -262,7 +270,19 @@ def _try_fixes(session: _session.Session, seconds: float, quiet: bool) -> None:
         print(f"nndoctor: fix trials took {time.monotonic() - started:.1f} s", file=sys.stderr)
 
 
-def _execute(typed: str, script_args: list[str], session: _session.Session) -> int:
+class Ending(NamedTuple):
+    """How the script ended: its exit code, and for a failure the error and the user's line."""
+
+    code: int
+    error: str | None = None
+    location: Location | None = None
+
+
+MAX_ERROR_CHARS = 500  # an exception text kept in the report: a few lines, not a tensor dump
+_OURS = str(Path(__file__).resolve().parent)
+
+
+def _execute(typed: str, script_args: list[str], session: _session.Session) -> Ending:
     """Run the script as __main__; its exit code (130 on Ctrl-C), never our exception.
 
     The script sees what `python SCRIPT ARGS` gives it: sys.argv[0] as typed, an
@@ -275,21 +295,21 @@ def _execute(typed: str, script_args: list[str], session: _session.Session) -> i
     _session.activate(session)
     try:
         _run_as_main(str(script))
-        return 0
+        return Ending(0)
     except _session.StopTraining as stop:
         print(f"nndoctor: {stop}", file=sys.stderr)
-        return 0
+        return Ending(0)
     except SystemExit as exit_:
         code = exit_.code
         if code is None:
-            return 0
+            return Ending(0)
         if isinstance(code, int):
-            return code
+            return Ending(code, None if code == 0 else f"SystemExit: {code}", _raised_at(exit_))
         print(code, file=sys.stderr)
-        return 1
+        return Ending(1, _clip(f"SystemExit: {code}"), _raised_at(exit_))
     except KeyboardInterrupt:
         print("\nnndoctor: interrupted; diagnosing what ran so far", file=sys.stderr)
-        return 130
+        return Ending(130)
     except UsageError as error:
         # Our API was called wrongly: the message names the fix; the place is the
         # user's line, not our internals.
@@ -300,7 +320,7 @@ def _execute(typed: str, script_args: list[str], session: _session.Session) -> i
             frame = frame.tb_next
         where = f" (at {script}:{line})" if line else ""
         print(f"nndoctor: {error}{where}", file=sys.stderr)
-        return 1
+        return Ending(1, _clip(f"UsageError: {error}"), _raised_at(error))
     except BaseException:  # noqa: BLE001 - the user's script failed: show its traceback
         kind, value, tb = sys.exc_info()
         # Show the traceback from the script's own first frame, not from ours.
@@ -313,10 +333,29 @@ def _execute(typed: str, script_args: list[str], session: _session.Session) -> i
         if frame is None and isinstance(value, SyntaxError):
             tb = None  # the script did not compile: its file and line are in the message
         traceback.print_exception(kind, value, frame or tb)
-        return 1
+        assert kind is not None and value is not None
+        text = "".join(traceback.format_exception_only(kind, value)).strip().splitlines()[-1]
+        return Ending(1, _clip(text), _raised_at(value))
     finally:
         _session.activate(None)
         sys.argv, sys.path[:] = saved_argv, saved_path
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= MAX_ERROR_CHARS else text[: MAX_ERROR_CHARS - 3] + "..."
+
+
+def _raised_at(error: BaseException) -> Location | None:
+    """The innermost line of the user's code in the traceback (not ours, a library's or <...>)."""
+    if isinstance(error, SyntaxError) and error.filename and error.lineno:
+        return Location(os.path.abspath(error.filename), error.lineno)
+    found = None
+    for frame, line in traceback.walk_tb(error.__traceback__):
+        name = frame.f_code.co_filename
+        if name.startswith((_OURS, "<")) or "/lib/python" in name or not line:
+            continue
+        found = Location(name, line)
+    return found
 
 
 def _run_as_main(path: str) -> None:
@@ -407,8 +446,12 @@ def _report(ns: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     from nndoctor.diagnosis import diagnose
-    from nndoctor.observations import fold
+    from nndoctor.observations import RunInfo, fold
 
+    obs = fold(events)
+    if obs.started is not None and obs.run is None:
+        # `nndoctor run` started it and never wrote how it ended: the process was killed.
+        events.append(RunInfo(obs.framework, obs.started.script, None, 0.0, False, KILLED))
     report = diagnose(fold(events))
     _publish(report, ns.run_dir, ns.json, ns.html, ns.quiet)
     return 0

@@ -149,11 +149,16 @@ def _with_trial(f: Finding, obs: Observations) -> Finding:
     )
 
 
-def _rank(f: Finding, mechanism: bool = False) -> tuple[int, int, int, int, float]:
-    # Problems before notes; causes before symptoms; a cause that explains a
-    # seen symptom before one that explains none; then severity x confidence.
+RUN_FIRST = frozenset({"script-failed", "no-training-observed"})
+
+
+def _rank(f: Finding, mechanism: bool = False) -> tuple[int, int, int, int, int, float]:
+    # Problems before notes; a crash or no training at all before what was read
+    # from the steps (fix those first); causes before symptoms; a cause that explains
+    # a seen symptom before one that explains none; then severity x confidence.
     return (
         0 if f.is_problem else 1,
+        0 if f.id in RUN_FIRST else 1,
         0 if f.kind == "cause" else 1,
         1 if mechanism else 0,
         0 if f.explains else 1,

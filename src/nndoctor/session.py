@@ -14,7 +14,14 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from nndoctor.observations import InternalError, Observations, fold, from_json, to_json
+from nndoctor.observations import (
+    InternalError,
+    Observations,
+    RunStarted,
+    fold,
+    from_json,
+    to_json,
+)
 
 FLUSH_SECONDS = 1.0  # DESIGN.md: a killed run loses at most the last second
 
@@ -36,8 +43,10 @@ class Session:
         max_seconds: float | None = None,
         experiments: bool = True,
         trial_seconds: float = 15.0,
+        script: str | None = None,
     ) -> None:
-        self.framework = framework
+        self._framework = framework
+        self.script = script  # the script `nndoctor run` runs; None for watch() and check()
         self.out_dir = out_dir
         self.max_steps = max_steps
         self.max_seconds = max_seconds
@@ -53,6 +62,19 @@ class Session:
             out_dir.mkdir(parents=True, exist_ok=True)
             # A new run starts a new trace: appending would mix two runs in one report.
             self._file = (out_dir / "trace.jsonl").open("w", encoding="utf-8")
+        if script is not None:
+            self.emit(RunStarted(script, framework))
+
+    @property
+    def framework(self) -> str:
+        return self._framework
+
+    @framework.setter
+    def framework(self, name: str) -> None:
+        # Recorded as soon as it is known: a killed torch run must not read back as numpy.
+        if name != self._framework and self.script is not None:
+            self.emit(RunStarted(self.script, name))
+        self._framework = name
 
     def emit(self, event: Any) -> None:
         self.events.append(event)
