@@ -13,6 +13,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -828,3 +829,55 @@ def test_killed_torch_run_is_reanalysed_as_torch_and_as_cut_short(tmp_path, back
     assert "script-failed" not in finding_ids(report)
     for other in report["findings"]:
         assert "killed" in other["evidence"]["run_cut_short"], other
+
+
+# ------------------------------------------------------------------ 15. Ctrl-C during the trials
+
+LR_HIGH = SCRIPTS / "torch_lr_high.py"  # lr far too high: fix trials of seconds each
+TRIALS_STARTED = "nndoctor: trying"
+STARTUP = 120.0  # seconds the script and its experiments may take on a loaded 2-core runner
+
+
+def start_until_trials(
+    out: Path, cwd: Path
+) -> tuple[subprocess.Popen, list[str], threading.Thread]:
+    """nndoctor run on LR_HIGH in the background, returned once its fix trials started."""
+    process = start("run", "--out", str(out), "--trial-seconds", "3", str(LR_HIGH), cwd=cwd)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(process.stderr), daemon=True)
+    reader.start()
+    deadline = time.monotonic() + STARTUP
+    while not any(line.startswith(TRIALS_STARTED) for line in lines):
+        assert process.poll() is None, "".join(lines)
+        assert time.monotonic() < deadline, "".join(lines)
+        time.sleep(0.01)
+    return process, lines, reader
+
+
+def test_ctrl_c_during_fix_trials_skips_them_and_still_reports(tmp_path, background):
+    out = tmp_path / "run"
+    process, lines, reader = start_until_trials(out, tmp_path)
+    background.append(process)
+    process.send_signal(signal.SIGINT)
+    process.wait(timeout=WAIT)
+    reader.join(timeout=WAIT)
+    stderr, stdout = "".join(lines), process.stdout.read()
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert "fix trials took" not in stderr, "the remaining trials were skipped"
+    report = read_report(out)
+    assert printed(report["summary"], stdout)
+    assert (out / "report.html").is_file()
+    assert "lr-too-high" in finding_ids(report), "the diagnosis of the training is kept"
+
+
+def test_ctrl_c_again_ends_at_once_without_a_traceback(tmp_path, background):
+    process, lines, reader = start_until_trials(tmp_path / "run", tmp_path)
+    background.append(process)
+    deadline = time.monotonic() + WAIT
+    while process.poll() is None and time.monotonic() < deadline:
+        process.send_signal(signal.SIGINT)
+        time.sleep(0.05)
+    reader.join(timeout=WAIT)
+    assert process.returncode == 130, "".join(lines)
+    assert "Traceback" not in "".join(lines)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -22,6 +24,7 @@ _VALUED = {"--out", "--json", "--html", "--max-steps", "--max-seconds", "--trial
 MAX_TRIALS = 4  # fix trials per run: the first causes, most likely first
 _FLAGS = {"--quiet", "--strict", "--no-experiments"}
 USAGE_ERROR = 2  # argparse's exit code for a command line it rejects
+INTERRUPTED = 130  # the shell's code for Ctrl-C (128 + SIGINT)
 KILLED = "the process ended before nndoctor saw the script end (killed?)"
 FRAMEWORKS = ("torch", "keras", "tensorflow", "jax")  # named in no-training-observed's evidence
 
@@ -163,6 +166,7 @@ def _run(ns: argparse.Namespace) -> int:
     from nndoctor.observations import RunInfo
     from nndoctor.probes.imports import instrument
 
+    on_interrupt = signal.getsignal(signal.SIGINT)
     with instrument(session):
         ending = _execute(ns.script, ns.script_args, session)
         exit_code = ending.code
@@ -187,16 +191,46 @@ def _run(ns: argparse.Namespace) -> int:
                 f"nndoctor run {misplaced[0]} ... {ns.script} [ARGS...]",
                 file=sys.stderr,
             )
-        if session.experiments and exit_code != 130:
-            _try_fixes(session, ns.trial_seconds, ns.quiet)
+        if exit_code == INTERRUPTED:
+            _end_on_next_interrupt(session)
+        elif session.experiments:
+            try:
+                _try_fixes(session, ns.trial_seconds, ns.quiet)
+            except KeyboardInterrupt as interrupt:
+                for event in getattr(interrupt, "finished", ()):
+                    session.emit(event)
+                print(
+                    "\nnndoctor: interrupted; skipped the remaining experiments and fix trials, "
+                    "diagnosing what finished (press Ctrl-C again to stop at once)",
+                    file=sys.stderr,
+                )
+                exit_code = INTERRUPTED
+                _end_on_next_interrupt(session)
     session.close()
     from nndoctor.diagnosis import diagnose
 
     report = diagnose(session.observations())
     _publish(report, out, ns.json, ns.html, ns.quiet)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, on_interrupt)
     if ns.strict and exit_code == 0 and not report.healthy:
         return 1
     return exit_code
+
+
+def _end_on_next_interrupt(session: _session.Session) -> None:
+    """After one Ctrl-C, the next one ends nndoctor at once: no report, the trace kept."""
+    if threading.current_thread() is not threading.main_thread():
+        return  # signal handlers belong to the main thread (main() called from a thread)
+
+    def stop_now(signum: int, frame: Any) -> None:
+        try:
+            session.close()
+        finally:
+            print("\nnndoctor: interrupted again; stopped without a report", file=sys.stderr)
+            os._exit(INTERRUPTED)
+
+    signal.signal(signal.SIGINT, stop_now)
 
 
 def _try_fixes(session: _session.Session, seconds: float, quiet: bool) -> None:
