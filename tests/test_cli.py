@@ -881,3 +881,50 @@ def test_ctrl_c_again_ends_at_once_without_a_traceback(tmp_path, background):
     reader.join(timeout=WAIT)
     assert process.returncode == 130, "".join(lines)
     assert "Traceback" not in "".join(lines)
+
+
+# ------------------------------------------------------------------ 16. runs side by side
+
+
+def test_runs_launched_together_get_their_own_default_folders(tmp_path, background):
+    processes = [start("run", "--quiet", str(HEALTHY), cwd=tmp_path) for _ in range(4)]
+    background.extend(processes)
+    for process in processes:
+        _, stderr = process.communicate(timeout=WAIT * 3)
+        assert process.returncode == 0, stderr
+    folders = sorted((tmp_path / "nndoctor-runs").iterdir())
+    assert len(folders) == 4, folders
+    for folder in folders:
+        assert re.fullmatch(r"healthy-\d[\d_T:.-]*\d", folder.name), folder.name
+        assert step_lines(folder / "trace.jsonl") == 200, folder
+        assert read_report(folder)["healthy"] is True
+
+
+def test_a_run_folder_in_use_is_refused_naming_the_other_process(tmp_path, background):
+    out = tmp_path / "run"
+    first = start("run", "--out", str(out), str(LOOP), cwd=tmp_path)
+    background.append(first)
+    wait_for_steps(out / "trace.jsonl", 3, first)
+    second = nndoctor("run", "--out", str(out), str(FLAT), cwd=tmp_path)
+    assert second.returncode == 2, second.stderr
+    assert f"pid {first.pid}" in second.stderr
+    assert "--out" in second.stderr, "the message names the fix"
+    assert "Traceback" not in second.stderr
+    seen = step_lines(out / "trace.jsonl")
+    wait_for_steps(out / "trace.jsonl", seen + 3, first)  # the first run's trace goes on
+    first.send_signal(signal.SIGINT)
+    first.communicate(timeout=WAIT)
+    assert first.returncode == 130
+    assert "loss-plateau" not in finding_ids(read_report(out)), "the second run wrote nothing"
+
+
+def test_the_lock_of_a_killed_run_is_taken_over(tmp_path, background):
+    out = tmp_path / "run"
+    first = start("run", "--out", str(out), str(LOOP), cwd=tmp_path)
+    background.append(first)
+    wait_for_steps(out / "trace.jsonl", 3, first)
+    first.kill()
+    first.communicate(timeout=WAIT)
+    second = nndoctor("run", "--out", str(out), "--quiet", str(FLAT), cwd=tmp_path)
+    assert second.returncode == 0, second.stderr
+    assert "loss-plateau" in finding_ids(read_report(out))

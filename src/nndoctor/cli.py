@@ -144,14 +144,14 @@ def _run(ns: argparse.Namespace) -> int:
         return _error("--max-seconds must be positive")
     if ns.trial_seconds <= 0:
         return _error("--trial-seconds must be positive (or use --no-experiments)")
-    stamp = time.strftime("%Y%m%d-%H%M%S")
     # Absolute now: the script may chdir, and the report must land beside its trace.
-    out = (ns.out or Path("nndoctor-runs") / f"{script.stem}-{stamp}").resolve()
+    out = ns.out.resolve() if ns.out else None
     ns.json = ns.json.resolve() if ns.json else None
     ns.html = ns.html.resolve() if ns.html else None
-    if out.exists() and not out.is_dir():
+    if out is not None and out.exists() and not out.is_dir():
         return _error(f"--out {out} is a file; give a folder for the run (it is created).")
     try:
+        out = out or _new_run_folder(script.stem)
         session = _session.Session(
             "numpy",
             out,
@@ -161,6 +161,8 @@ def _run(ns: argparse.Namespace) -> int:
             trial_seconds=ns.trial_seconds,
             script=str(script),
         )
+    except _session.RunFolderInUse as error:
+        return _error(str(error))
     except OSError as error:
         return _error(f"cannot create the run folder {out}: {error.strerror}. Use another --out.")
     from nndoctor.observations import RunInfo
@@ -211,11 +213,29 @@ def _run(ns: argparse.Namespace) -> int:
 
     report = diagnose(session.observations())
     _publish(report, out, ns.json, ns.html, ns.quiet)
+    session.release()
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, on_interrupt)
     if ns.strict and exit_code == 0 and not report.healthy:
         return 1
     return exit_code
+
+
+def _new_run_folder(stem: str) -> Path:
+    """nndoctor-runs/<script>-<time>, made here; -2, -3... when runs start in the same second.
+
+    mkdir either creates the folder or fails: two runs never get the same one.
+    """
+    base = Path("nndoctor-runs").resolve() / f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}"
+    base.parent.mkdir(parents=True, exist_ok=True)
+    number = 1
+    while True:
+        folder = base if number == 1 else base.with_name(f"{base.name}-{number}")
+        try:
+            folder.mkdir()
+            return folder
+        except FileExistsError:
+            number += 1
 
 
 def _end_on_next_interrupt(session: _session.Session) -> None:
