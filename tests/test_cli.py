@@ -928,3 +928,98 @@ def test_the_lock_of_a_killed_run_is_taken_over(tmp_path, background):
     second = nndoctor("run", "--out", str(out), "--quiet", str(FLAT), cwd=tmp_path)
     assert second.returncode == 0, second.stderr
     assert "loss-plateau" in finding_ids(read_report(out))
+
+
+# ------------------------------------------------------------------ 17. bad input, writes, warnings
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("--max-seconds", "nan"),
+        ("--max-seconds", "inf"),
+        ("--trial-seconds", "nan"),
+        ("--trial-seconds", "inf"),
+        ("--trial-seconds", "-inf"),
+    ],
+)
+def test_a_budget_that_is_not_a_finite_number_is_refused(tmp_path, option, value):
+    result = nndoctor("run", f"{option}={value}", str(HEALTHY), cwd=tmp_path)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert option in result.stderr and value in result.stderr
+    assert "finite" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "nndoctor-runs").exists()
+
+
+def test_a_folder_given_as_the_script_is_named_a_folder(tmp_path):
+    (tmp_path / "train").mkdir()
+    result = nndoctor("run", "train", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "is a folder" in result.stderr
+    assert "no such script" not in result.stderr
+    assert not (tmp_path / "nndoctor-runs").exists()
+
+
+def test_a_report_that_cannot_be_written_exits_1_and_is_still_printed(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x", encoding="utf-8")
+    out = tmp_path / "run"
+    result = nndoctor("run", "--out", str(out), "--json", str(blocker / "r.json"), str(FLAT))
+    assert result.returncode == 1, result.stderr
+    assert "could not write" in result.stderr and "r.json" in result.stderr
+    report = read_report(out)
+    assert printed(report["summary"], result.stdout), "the report is printed all the same"
+    again = nndoctor("report", "--html", str(blocker / "r.html"), str(out))
+    assert again.returncode == 1, again.stderr
+    assert printed(report["summary"], again.stdout)
+
+
+def test_a_failed_script_keeps_its_exit_code_when_the_report_cannot_be_written(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x", encoding="utf-8")
+    args = ["--out", str(tmp_path / "run"), "--json", str(blocker / "r.json"), str(EXITS), "3"]
+    assert nndoctor("run", *args).returncode == 3
+
+
+WARNS = SCRIPTS / "torch_warns.py"  # its loss call warns once (broadcast targets)
+TARGET_SIZE_WARNING = "Using a target size"
+
+
+def test_the_users_warning_is_shown_once_and_the_copies_add_none(run):
+    result, _ = run(WARNS)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count(TARGET_SIZE_WARNING) == 1, result.stderr
+
+
+def test_keras_fix_trials_print_no_framework_warnings(tmp_path):
+    env = {
+        **os.environ,
+        "NO_COLOR": "1",
+        "KERAS_BACKEND": "tensorflow",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+    }
+    out = tmp_path / "run"
+    script = SCRIPTS / "keras_raw_no_softmax.py"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "nndoctor",
+            "run",
+            "--out",
+            str(out),
+            "--trial-seconds",
+            "5",
+            str(script),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "fix trials took" in result.stderr, "the trials ran"
+    assert "UserWarning" not in result.stderr, result.stderr
+    assert "retracing" not in result.stderr, result.stderr

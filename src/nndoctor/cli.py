@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import logging
+import math
 import os
 import signal
 import sys
 import threading
 import time
 import traceback
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -25,6 +30,10 @@ MAX_TRIALS = 4  # fix trials per run: the first causes, most likely first
 _FLAGS = {"--quiet", "--strict", "--no-experiments"}
 USAGE_ERROR = 2  # argparse's exit code for a command line it rejects
 INTERRUPTED = 130  # the shell's code for Ctrl-C (128 + SIGINT)
+# A report file (--json, --html, the run folder's) could not be written: the report
+# is printed all the same, but a CI step that reads the file must not pass. A script
+# that failed keeps its own code.
+REPORT_NOT_WRITTEN = 1
 KILLED = "the process ended before nndoctor saw the script end (killed?)"
 FRAMEWORKS = ("torch", "keras", "tensorflow", "jax")  # named in no-training-observed's evidence
 
@@ -133,6 +142,11 @@ def _error(message: str) -> int:
 
 def _run(ns: argparse.Namespace) -> int:
     script = Path(ns.script)
+    if script.is_dir():
+        return _error(
+            f"{script} is a folder, not a script. Give the training script in it, "
+            f"e.g. nndoctor run {script / 'train.py'}"
+        )
     if not script.is_file():
         return _error(
             f"no such script: {script}. Give the path of a Python training script, "
@@ -140,6 +154,15 @@ def _run(ns: argparse.Namespace) -> int:
         )
     if ns.max_steps is not None and ns.max_steps < 1:
         return _error("--max-steps must be at least 1")
+    for option, seconds, instead in (
+        ("--max-seconds", ns.max_seconds, "leave it out to train to the end"),
+        ("--trial-seconds", ns.trial_seconds, "use --no-experiments"),
+    ):
+        if seconds is not None and not math.isfinite(seconds):
+            return _error(
+                f"{option} {seconds} is not a finite number of seconds. "
+                f"Give one, e.g. {option} 60, or {instead}."
+            )
     if ns.max_seconds is not None and ns.max_seconds <= 0:
         return _error("--max-seconds must be positive")
     if ns.trial_seconds <= 0:
@@ -197,7 +220,8 @@ def _run(ns: argparse.Namespace) -> int:
             _end_on_next_interrupt(session)
         elif session.experiments:
             try:
-                _try_fixes(session, ns.trial_seconds, ns.quiet)
+                with _frameworks_quiet():
+                    _try_fixes(session, ns.trial_seconds, ns.quiet)
             except KeyboardInterrupt as interrupt:
                 for event in getattr(interrupt, "finished", ()):
                     session.emit(event)
@@ -212,10 +236,12 @@ def _run(ns: argparse.Namespace) -> int:
     from nndoctor.diagnosis import diagnose
 
     report = diagnose(session.observations())
-    _publish(report, out, ns.json, ns.html, ns.quiet)
+    written = _publish(report, out, ns.json, ns.html, ns.quiet)
     session.release()
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, on_interrupt)
+    if exit_code == 0 and not written:
+        return REPORT_NOT_WRITTEN
     if ns.strict and exit_code == 0 and not report.healthy:
         return 1
     return exit_code
@@ -236,6 +262,24 @@ def _new_run_folder(stem: str) -> Path:
             return folder
         except FileExistsError:
             number += 1
+
+
+@contextlib.contextmanager
+def _frameworks_quiet() -> Iterator[None]:
+    """No framework warnings from our copies: the user saw them once, from their own run.
+
+    The script has ended, so what is silenced comes from nndoctor's experiments and
+    trials (Keras cloning notes, TensorFlow retracing logs), never the user's training.
+    """
+    tensorflow = logging.getLogger("tensorflow")  # TF's Python logger; no import of TF
+    level = tensorflow.level
+    tensorflow.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        tensorflow.setLevel(level)
 
 
 def _end_on_next_interrupt(session: _session.Session) -> None:
@@ -444,7 +488,8 @@ def _run_as_main(path: str) -> None:
 
 def _publish(
     report: Any, out: Path | None, json_path: Path | None, html_path: Path | None, quiet: bool
-) -> None:
+) -> bool:
+    """Write the report files and print the report; False when a file could not be written."""
     from nndoctor.report.json_report import dumps
 
     text = dumps(report)
@@ -452,6 +497,7 @@ def _publish(
     targets = [(json_path, text), (html_path, html)]
     if out is not None:
         targets += [(out / "report.json", text), (out / "report.html", html)]
+    written = True
     for path, content in targets:
         if path is None:
             continue
@@ -460,17 +506,17 @@ def _publish(
             path.write_text(content, encoding="utf-8")
         except OSError as error:
             print(f"nndoctor: could not write {path}: {error}", file=sys.stderr)
+            written = False
     if quiet:
         print(report.summary)
     else:
         report.show()
         if out is not None:
             print(f"run folder: {out}")
+    return written
 
 
 def _html(report: Any) -> str:
-    import warnings
-
     from nndoctor.report.html import fallback, render
 
     try:
@@ -507,8 +553,8 @@ def _report(ns: argparse.Namespace) -> int:
         # `nndoctor run` started it and never wrote how it ended: the process was killed.
         events.append(RunInfo(obs.framework, obs.started.script, None, 0.0, False, KILLED))
     report = diagnose(fold(events))
-    _publish(report, ns.run_dir, ns.json, ns.html, ns.quiet)
-    return 0
+    written = _publish(report, ns.run_dir, ns.json, ns.html, ns.quiet)
+    return 0 if written else REPORT_NOT_WRITTEN
 
 
 def _rules(ns: argparse.Namespace) -> int:
