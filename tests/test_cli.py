@@ -1023,3 +1023,11 @@ def test_keras_fix_trials_print_no_framework_warnings(tmp_path):
     assert "fix trials took" in result.stderr, "the trials ran"
     assert "UserWarning" not in result.stderr, result.stderr
     assert "retracing" not in result.stderr, result.stderr
+
+
+def test_a_cause_the_configuration_proves_leads_a_crash_it_may_explain(run):
+    result, report = run(SCRIPTS / "torch_softmax_then_crash.py", options=["--no-experiments"])
+    assert result.returncode == 1, result.stderr
+    problems = [f["id"] for f in report["findings"] if f["severity"] != "info"]
+    assert problems[:2] == ["double-softmax", "script-failed"], problems
+    assert "run_cut_short" in finding(report, "double-softmax")["evidence"]
