@@ -1031,3 +1031,25 @@ def test_a_cause_the_configuration_proves_leads_a_crash_it_may_explain(run):
     problems = [f["id"] for f in report["findings"] if f["severity"] != "info"]
     assert problems[:2] == ["double-softmax", "script-failed"], problems
     assert "run_cut_short" in finding(report, "double-softmax")["evidence"]
+
+
+def test_watch_blocks_one_after_another_may_share_a_run_folder(tmp_path):
+    """The lock of a run folder is held while a trace is written, not for the process."""
+    script = tmp_path / "twice.py"
+    script.write_text(
+        "import torch\nfrom torch import nn\nimport nndoctor.torch\n\n"
+        "model = nn.Linear(4, 2)\nopt = torch.optim.SGD(model.parameters(), lr=0.1)\n"
+        "x, y = torch.randn(16, 4), torch.randint(0, 2, (16,))\n"
+        "for _ in range(2):\n"
+        "    with nndoctor.torch.watch(model, opt, out='w'):\n"
+        "        for _ in range(3):\n"
+        "            opt.zero_grad()\n"
+        "            nn.functional.cross_entropy(model(x), y).backward()\n"
+        "            opt.step()\n",
+        encoding="utf-8",
+    )
+    result = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, cwd=tmp_path, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert step_lines(tmp_path / "w" / "trace.jsonl") == 3

@@ -232,12 +232,13 @@ def _run(ns: argparse.Namespace) -> int:
                 )
                 exit_code = INTERRUPTED
                 _end_on_next_interrupt(session)
-    session.close()
+    session.flush()
     from nndoctor.diagnosis import diagnose
 
     report = diagnose(session.observations())
+    # The folder stays held until its report is written: then another run may take it.
     written = _publish(report, out, ns.json, ns.html, ns.quiet)
-    session.release()
+    session.close()
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, on_interrupt)
     if exit_code == 0 and not written:

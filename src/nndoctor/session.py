@@ -113,15 +113,16 @@ class Session:
     def observations(self) -> Observations:
         return fold(self.events, self.framework)
 
+    def flush(self) -> None:
+        if self._file is not None:
+            self._file.flush()
+
     def close(self) -> None:
+        """End the trace and let another run use the run folder."""
         if self._file is not None:
             self._file.flush()
             self._file.close()
             self._file = None
-
-    def release(self) -> None:
-        """Let another run use the run folder (once its report is written)."""
-        self.close()
         if self._lock is not None:
             self._lock.truncate(0)
             self._lock.close()  # closing the file drops the OS lock
