@@ -187,7 +187,8 @@ def _run(ns: argparse.Namespace) -> int:
     except _session.RunFolderInUse as error:
         return _error(str(error))
     except OSError as error:
-        return _error(f"cannot create the run folder {out}: {error.strerror}. Use another --out.")
+        where = out or Path("nndoctor-runs").resolve()
+        return _error(f"cannot create the run folder {where}: {error.strerror}. Use another --out.")
     from nndoctor.observations import RunInfo
     from nndoctor.probes.imports import instrument
 
@@ -230,7 +231,7 @@ def _run(ns: argparse.Namespace) -> int:
                     "diagnosing what finished (press Ctrl-C again to stop at once)",
                     file=sys.stderr,
                 )
-                exit_code = INTERRUPTED
+                exit_code = exit_code or INTERRUPTED  # a failed script keeps its own code
                 _end_on_next_interrupt(session)
     session.flush()
     from nndoctor.diagnosis import diagnose
