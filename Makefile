@@ -15,7 +15,7 @@ $(STAMP): requirements-dev.txt pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/nndoctor run examples/seeds/seed_002.py --out nndoctor-runs/demo
+	$(BIN)/nndoctor run --out nndoctor-runs/demo examples/seeds/seed_002.py
 
 # Two pytest workers for the two cores; one math thread each, so they do not fight.
 # --dist loadfile: a module runs on one worker, so a module fixture that makes every

@@ -107,11 +107,11 @@ def screenshot(chromium: Any, report: Path, png: Path, full_page: bool = True) -
         return seen.page.screenshot(path=str(png), full_page=full_page)
 
 
-def make_report(script: Path, out: Path, *extra: str) -> subprocess.Popen:
-    """Start `nndoctor run SCRIPT --out OUT --html OUT/../report.html` as a user would."""
+def make_report(script: Path, out: Path, *options: str) -> subprocess.Popen:
+    """Start `nndoctor run --out OUT [OPTIONS] SCRIPT` as a user would."""
     env = {**os.environ, "NO_COLOR": "1"}
     return subprocess.Popen(
-        [sys.executable, "-m", "nndoctor", "run", str(script), "--out", str(out), *extra],
+        [sys.executable, "-m", "nndoctor", "run", "--out", str(out), *options, str(script)],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import jsonschema
@@ -47,10 +48,11 @@ def nndoctor(
 
 
 def run_script(
-    script: Path, tmp_path: Path, *extra: str
+    script: Path, tmp_path: Path, *script_args: str, options: Sequence[str] = ()
 ) -> tuple[subprocess.CompletedProcess, dict]:
+    """`nndoctor run --out TMP/run [OPTIONS] SCRIPT [SCRIPT_ARGS]` and its report."""
     out = tmp_path / "run"
-    result = nndoctor("run", str(script), "--out", str(out), *extra)
+    result = nndoctor("run", "--out", str(out), *options, str(script), *script_args)
     report_path = out / "report.json"
     assert report_path.is_file(), result.stdout + result.stderr
     return result, validate(json.loads(report_path.read_text()))
@@ -62,7 +64,9 @@ def problem_ids(report: dict) -> list[str]:
 
 @pytest.fixture
 def run(tmp_path: Path):
-    def _run(script: Path, *extra: str) -> tuple[subprocess.CompletedProcess, dict]:
-        return run_script(script, tmp_path, *extra)
+    def _run(
+        script: Path, *script_args: str, options: Sequence[str] = ()
+    ) -> tuple[subprocess.CompletedProcess, dict]:
+        return run_script(script, tmp_path, *script_args, options=options)
 
     return _run

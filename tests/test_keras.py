@@ -60,8 +60,15 @@ def _python(args: list[str], backend: str) -> subprocess.CompletedProcess:
     )
 
 
-def _doctor(script: Path, out: Path, *args: str, backend: str = "tensorflow") -> Run:
-    result = _python(["-m", "nndoctor", "run", str(script), "--out", str(out), *args], backend)
+def _doctor(
+    script: Path,
+    out: Path,
+    *script_args: str,
+    options: tuple[str, ...] = (),
+    backend: str = "tensorflow",
+) -> Run:
+    command = ["-m", "nndoctor", "run", "--out", str(out), *options, str(script), *script_args]
+    result = _python(command, backend)
     path = out / "report.json"
     report = validate(json.loads(path.read_text())) if path.is_file() else None
     return Run(result, report, out)
@@ -99,7 +106,7 @@ def _jobs() -> dict[str, Callable[[Path], object]]:
             SEED_FIXED, tmp, backend=b
         )
         jobs[f"weights:{backend}"] = lambda tmp, b=backend: _weights(b, tmp)
-    jobs["max-steps"] = lambda tmp: _doctor(SEED, tmp, "--max-steps", "1")
+    jobs["max-steps"] = lambda tmp: _doctor(SEED, tmp, options=("--max-steps", "1"))
     jobs["probe-fails"] = lambda tmp: _doctor(SCRIPTS / "keras_probe_fails.py", tmp)
     jobs["callback"] = lambda tmp: _python([str(SCRIPTS / "keras_callback.py")], "tensorflow")
     jobs["keras2"] = _keras2

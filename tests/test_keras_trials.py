@@ -31,13 +31,14 @@ SCRIPT = ROOT / "tests" / "scripts" / "keras_seed_weights.py"
 SEED_CAUSES = {"missing-output-activation", "inputs-not-normalized"}
 
 
-def _doctor(out: Path, *args: str, script: Path = SCRIPT) -> subprocess.CompletedProcess:
+def _doctor(out: Path, *options: str, script: Path = SCRIPT) -> subprocess.CompletedProcess:
     env = {**os.environ, "NO_COLOR": "1", "KERAS_BACKEND": "tensorflow", "OMP_NUM_THREADS": "1"}
-    command = [sys.executable, "-m", "nndoctor", "run", str(script)]
+    command = [sys.executable, "-m", "nndoctor", "run", "--out", str(out / "run"), *options]
+    command.append(str(script))
     if script == SCRIPT:
         command.append(str(out / "weights.npz"))
     return subprocess.run(
-        [*command, "--out", str(out / "run"), *args],
+        command,
         capture_output=True,
         text=True,
         cwd=ROOT,

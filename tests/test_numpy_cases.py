@@ -39,7 +39,7 @@ def test_numpy_case_diagnosis(case, tmp_path, request):
                 f"{case['known_failure'][:200]}",
             )
         )
-    result, report = run_script(ROOT / case["script"], tmp_path, "--quiet")
+    result, report = run_script(ROOT / case["script"], tmp_path, options=["--quiet"])
     assert result.returncode == 0, result.stdout + result.stderr
     problems = problem_ids(report)
 

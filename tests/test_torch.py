@@ -40,7 +40,7 @@ def read(path: Path) -> dict:
 def test_weights_bit_identical_with_and_without_nndoctor(tmp_path):
     plain, watched = tmp_path / "plain.npy", tmp_path / "watched.npy"
     subprocess.run([sys.executable, str(DROPOUT), str(plain)], check=True, capture_output=True)
-    result = nndoctor("run", str(DROPOUT), str(watched), "--out", str(tmp_path / "run"))
+    result = nndoctor("run", "--out", str(tmp_path / "run"), str(DROPOUT), str(watched))
     assert result.returncode == 0, result.stderr
     a, b = np.load(plain), np.load(watched)
     assert a.dtype == b.dtype and a.tobytes() == b.tobytes()
@@ -50,8 +50,9 @@ def test_weights_bit_identical_with_and_without_nndoctor(tmp_path):
 
 def test_configuration_fault_is_in_the_trace_before_the_first_step(tmp_path):
     out = tmp_path / "run"
-    result = nndoctor("run", str(DROPOUT), str(tmp_path / "w.npy"), "1", "softmax", "--out",
-                      str(out), "--quiet")
+    result = nndoctor(
+        "run", "--out", str(out), "--quiet", str(DROPOUT), str(tmp_path / "w.npy"), "1", "softmax"
+    )
     assert result.returncode == 0, result.stderr
     events = [json.loads(line)["event"] for line in (out / "trace.jsonl").open()]
     assert "ModelSpec" in events and "StepRecord" in events
@@ -62,9 +63,21 @@ def test_configuration_fault_is_in_the_trace_before_the_first_step(tmp_path):
 def test_killed_run_is_reanalysed_from_its_trace(tmp_path):
     out = tmp_path / "run"
     process = subprocess.Popen(
-        [sys.executable, "-m", "nndoctor", "run", str(DROPOUT), str(tmp_path / "w.npy"), "500",
-         "softmax", "--out", str(out)],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "nndoctor",
+            "run",
+            "--out",
+            str(out),
+            str(DROPOUT),
+            str(tmp_path / "w.npy"),
+            "500",
+            "softmax",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     trace = out / "trace.jsonl"
     deadline = time.monotonic() + 120
@@ -84,8 +97,17 @@ def test_killed_run_is_reanalysed_from_its_trace(tmp_path):
 
 def test_max_steps_stops_the_training_cleanly(tmp_path):
     out = tmp_path / "run"
-    result = nndoctor("run", str(DROPOUT), str(tmp_path / "w.npy"), "500", "--out", str(out),
-                      "--max-steps", "25", "--quiet")
+    result = nndoctor(
+        "run",
+        "--out",
+        str(out),
+        "--max-steps",
+        "25",
+        "--quiet",
+        str(DROPOUT),
+        str(tmp_path / "w.npy"),
+        "500",
+    )
     assert result.returncode == 0, result.stderr
     assert "stopped the training after 25 steps" in result.stderr
     assert steps_in_trace(out / "trace.jsonl") == 25
@@ -149,8 +171,9 @@ def test_failing_hook_becomes_internal_error_and_training_goes_on(monkeypatch):
     torch.manual_seed(0)
     twin = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 2))
     _train(twin)
-    assert all(torch.equal(a, b) for a, b in zip(model.parameters(), twin.parameters(),
-                                                 strict=True))
+    assert all(
+        torch.equal(a, b) for a, b in zip(model.parameters(), twin.parameters(), strict=True)
+    )
 
 
 @pytest.mark.parametrize(
@@ -181,7 +204,7 @@ def test_compiled_model_is_diagnosed_without_breaking_its_graph(tmp_path):
         "    opt.step()\n",
         encoding="utf-8",
     )
-    result = nndoctor("run", str(script), "--out", str(tmp_path / "run"), "--quiet")
+    result = nndoctor("run", "--out", str(tmp_path / "run"), "--quiet", str(script))
     assert result.returncode == 0, result.stderr
     assert "Graph break" not in result.stderr
     assert problem_ids(read(tmp_path / "run" / "report.json"))[0] == "double-softmax"
@@ -216,8 +239,12 @@ def test_fix_trial_validates_the_fix_and_leaves_the_users_objects_untouched():
 
 def test_a_fix_that_does_not_help_is_reported_and_ranked_lower(tmp_path):
     # A deep sigmoid stack: lowering nothing helps but the activation swap does.
-    result = nndoctor("run", str(ROOT / "bench" / "cases" / "torch" / "deep_digits.py"), "--out",
-                      str(tmp_path / "run"))
+    result = nndoctor(
+        "run",
+        "--out",
+        str(tmp_path / "run"),
+        str(ROOT / "bench" / "cases" / "torch" / "deep_digits.py"),
+    )
     assert result.returncode == 0, result.stderr
     assert "fix trials took" in result.stderr
     report = read(tmp_path / "run" / "report.json")
@@ -228,8 +255,16 @@ def test_a_fix_that_does_not_help_is_reported_and_ranked_lower(tmp_path):
 
 
 def test_no_experiments_skips_the_fix_trials(tmp_path):
-    result = nndoctor("run", str(DROPOUT), str(tmp_path / "w.npy"), "1", "softmax", "--out",
-                      str(tmp_path / "run"), "--no-experiments")
+    result = nndoctor(
+        "run",
+        "--out",
+        str(tmp_path / "run"),
+        "--no-experiments",
+        str(DROPOUT),
+        str(tmp_path / "w.npy"),
+        "1",
+        "softmax",
+    )
     assert result.returncode == 0, result.stderr
     assert "fix trial" not in result.stderr
     report = read(tmp_path / "run" / "report.json")

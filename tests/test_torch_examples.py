@@ -92,7 +92,7 @@ def test_torch_example_diagnosis(case, tmp_path, request):
         request.applymarker(
             pytest.mark.xfail(strict=True, reason=f"known failure: {case['known_failure'][:200]}")
         )
-    result, report = run_script(ROOT / case["script"], tmp_path, "--quiet")
+    result, report = run_script(ROOT / case["script"], tmp_path, options=["--quiet"])
     assert result.returncode == 0, result.stdout + result.stderr
     problems = _problems(report)
 

@@ -19,7 +19,7 @@ DROPOUT = ROOT / "tests" / "scripts" / "torch_dropout.py"
 
 def run_report(tmp_path, script, *args):
     out = tmp_path / "run"
-    result = nndoctor("run", str(script), *args, "--out", str(out), "--quiet")
+    result = nndoctor("run", "--out", str(out), "--quiet", str(script), *args)
     assert (out / "report.json").is_file(), result.stdout + result.stderr
     return validate(json.loads((out / "report.json").read_text()))
 
@@ -107,7 +107,7 @@ def test_a_saturated_output_sigmoid_stays_a_quiet_note(tmp_path):
     # A confident sigmoid output is saturated and healthy: with no hidden sigmoid/tanh
     # there is nothing to try, so the run stays healthy and prints no trial at all.
     out = tmp_path / "run"
-    result = nndoctor("run", str(CASES / "torch" / "spam_filter.py"), "--out", str(out))
+    result = nndoctor("run", "--out", str(out), str(CASES / "torch" / "spam_filter.py"))
     report = validate(json.loads((out / "report.json").read_text()))
     assert report["healthy"], problem_ids(report)
     notes = {f["id"]: f for f in report["findings"]}

@@ -3,23 +3,39 @@
 from __future__ import annotations
 
 import argparse
-import runpy
+import contextlib
+import logging
+import math
+import os
+import signal
 import sys
+import threading
 import time
 import traceback
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from nndoctor import __version__
 from nndoctor import session as _session
 from nndoctor.errors import UsageError
+from nndoctor.findings import Location
 
-# Our options may also follow the script's own arguments (DESIGN.md writes
-# `nndoctor run SCRIPT [ARGS…] [--out DIR]`); after a literal `--` everything
-# goes to the script.
+# nndoctor's options come before SCRIPT; everything after it is the script's, as
+# with `python`, `torchrun` and `coverage run` (DESIGN.md, CLI contract): a script
+# has its own --out and --epochs.
 _VALUED = {"--out", "--json", "--html", "--max-steps", "--max-seconds", "--trial-seconds"}
 MAX_TRIALS = 4  # fix trials per run: the first causes, most likely first
 _FLAGS = {"--quiet", "--strict", "--no-experiments"}
+USAGE_ERROR = 2  # argparse's exit code for a command line it rejects
+INTERRUPTED = 130  # the shell's code for Ctrl-C (128 + SIGINT)
+# A report file (--json, --html, the run folder's) could not be written: the report
+# is printed all the same, but a CI step that reads the file must not pass. A script
+# that failed keeps its own code.
+REPORT_NOT_WRITTEN = 1
+KILLED = "the process ended before nndoctor saw the script end (killed?)"
+FRAMEWORKS = ("torch", "keras", "tensorflow", "jax")  # named in no-training-observed's evidence
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     if args[:1] == ["run"]:
         ours, script_args = _split_run_args(args[1:])
         ns = parser.parse_args(["run", *ours])
-        ns.script_args = script_args
+        ns.script_args = script_args or []
     else:
         ns = parser.parse_args(args)
     if ns.command is None:
@@ -47,9 +63,10 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser(
         "run",
         help="run a training script and diagnose it",
+        usage="nndoctor run [OPTIONS] SCRIPT [ARGS...]",
         description="Run SCRIPT as __main__ with its arguments, "
-        "instrumented, then print the diagnosis. Options may come before "
-        "SCRIPT or after its arguments; after '--' all go to the script.",
+        "instrumented, then print the diagnosis. nndoctor's options come before "
+        "SCRIPT; everything after SCRIPT goes to the script, as with python.",
     )
     run.add_argument("script", help="the training script")
     run.add_argument("--out", type=Path, help="run folder (default nndoctor-runs/<script>-<time>)")
@@ -94,38 +111,28 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _split_run_args(args: list[str]) -> tuple[list[str], list[str]]:
-    ours: list[str] = []
+def _split_run_args(args: list[str]) -> tuple[list[str], list[str] | None]:
+    """nndoctor's options and SCRIPT (for argparse), and the script's own arguments.
+
+    The options end at the first word that is not one of ours (or after `--`);
+    that word is SCRIPT and the rest is the script's, untouched. No SCRIPT: None.
+    """
     i = 0
-    while i < len(args) and args[i].startswith("-"):  # options before the script
-        ours.append(args[i])
-        if args[i] in _VALUED and i + 1 < len(args):
-            ours.append(args[i + 1])
-            i += 1
-        i += 1
-    if i == len(args):
-        return ours, []
-    ours.append(args[i])
-    script: list[str] = []
-    rest = args[i + 1 :]
-    j = 0
-    while j < len(rest):
-        item = rest[j]
-        if item == "--":
-            script.extend(rest[j + 1 :])
-            break
-        name = item.split("=", 1)[0]
-        if name in _FLAGS:
-            ours.append(item)
-        elif name in _VALUED:
-            ours.append(item)
-            if "=" not in item and j + 1 < len(rest):
-                ours.append(rest[j + 1])
-                j += 1
-        else:
-            script.append(item)
-        j += 1
-    return ours, script
+    while i < len(args) and args[i].startswith("-") and args[i] != "-":
+        if args[i] == "--":
+            if i + 1 == len(args):
+                return args[:i], None
+            return [*args[:i], "--", args[i + 1]], args[i + 2 :]
+        i += 2 if args[i] in _VALUED else 1
+    if i >= len(args):
+        return args, None
+    return [*args[:i], args[i]], args[i + 1 :]
+
+
+def _misplaced_options(script_args: list[str]) -> list[str]:
+    """nndoctor's own option names among the script's arguments."""
+    names = [arg.split("=", 1)[0] for arg in script_args]
+    return [name for name in names if name in _VALUED or name in _FLAGS]
 
 
 def _error(message: str) -> int:
@@ -135,6 +142,11 @@ def _error(message: str) -> int:
 
 def _run(ns: argparse.Namespace) -> int:
     script = Path(ns.script)
+    if script.is_dir():
+        return _error(
+            f"{script} is a folder, not a script. Give the training script in it, "
+            f"e.g. nndoctor run {script / 'train.py'}"
+        )
     if not script.is_file():
         return _error(
             f"no such script: {script}. Give the path of a Python training script, "
@@ -142,19 +154,27 @@ def _run(ns: argparse.Namespace) -> int:
         )
     if ns.max_steps is not None and ns.max_steps < 1:
         return _error("--max-steps must be at least 1")
-    # `not x > 0`: NaN passes `x <= 0`, and a NaN budget would never end.
-    if ns.max_seconds is not None and not ns.max_seconds > 0:
+    for option, seconds, instead in (
+        ("--max-seconds", ns.max_seconds, "leave it out to train to the end"),
+        ("--trial-seconds", ns.trial_seconds, "use --no-experiments"),
+    ):
+        if seconds is not None and not math.isfinite(seconds):
+            return _error(
+                f"{option} {seconds} is not a finite number of seconds. "
+                f"Give one, e.g. {option} 60, or {instead}."
+            )
+    if ns.max_seconds is not None and ns.max_seconds <= 0:
         return _error("--max-seconds must be positive")
     if not ns.trial_seconds > 0:
         return _error("--trial-seconds must be positive (or use --no-experiments)")
-    stamp = time.strftime("%Y%m%d-%H%M%S")
     # Absolute now: the script may chdir, and the report must land beside its trace.
-    out = (ns.out or Path("nndoctor-runs") / f"{script.stem}-{stamp}").resolve()
+    out = ns.out.resolve() if ns.out else None
     ns.json = ns.json.resolve() if ns.json else None
     ns.html = ns.html.resolve() if ns.html else None
-    if out.exists() and not out.is_dir():
+    if out is not None and out.exists() and not out.is_dir():
         return _error(f"--out {out} is a file; give a folder for the run (it is created).")
     try:
+        out = out or _new_run_folder(script.stem)
         session = _session.Session(
             "numpy",
             out,
@@ -162,34 +182,121 @@ def _run(ns: argparse.Namespace) -> int:
             ns.max_seconds,
             experiments=not ns.no_experiments,
             trial_seconds=ns.trial_seconds,
+            script=str(script),
         )
+    except _session.RunFolderInUse as error:
+        return _error(str(error))
     except OSError as error:
-        return _error(f"cannot create the run folder {out}: {error.strerror}. Use another --out.")
+        where = out or Path("nndoctor-runs").resolve()
+        return _error(f"cannot create the run folder {where}: {error.strerror}. Use another --out.")
+    from nndoctor.observations import RunInfo
     from nndoctor.probes.imports import instrument
 
+    on_interrupt = signal.getsignal(signal.SIGINT)
     with instrument(session):
-        exit_code = _execute(script, ns.script_args, session)
-        if session.experiments and exit_code != 130:
-            _try_fixes(session, ns.trial_seconds, ns.quiet)
-    from nndoctor.observations import RunInfo
-
-    session.emit(
-        RunInfo(
-            session.framework,
-            str(script),
-            exit_code,
-            round(time.monotonic() - session.started, 3),
-            session.stopped_early,
+        ending = _execute(ns.script, ns.script_args, session)
+        exit_code = ending.code
+        # Before the trials: the causes they try are read knowing how the script ended.
+        session.emit(
+            RunInfo(
+                session.framework,
+                str(script),
+                exit_code,
+                round(time.monotonic() - session.started, 3),
+                session.stopped_early,
+                ending.error,
+                ending.location,
+                tuple(name for name in FRAMEWORKS if name in sys.modules),
+            )
         )
-    )
-    session.close()
+        misplaced = _misplaced_options(ns.script_args)
+        if exit_code == USAGE_ERROR and misplaced:
+            print(
+                f"nndoctor: {misplaced[0]} came after the script, so it went to the script; "
+                "put nndoctor's options before SCRIPT: "
+                f"nndoctor run {misplaced[0]} ... {ns.script} [ARGS...]",
+                file=sys.stderr,
+            )
+        if exit_code == INTERRUPTED:
+            _end_on_next_interrupt(session)
+        elif session.experiments:
+            try:
+                with _frameworks_quiet():
+                    _try_fixes(session, ns.trial_seconds, ns.quiet)
+            except KeyboardInterrupt as interrupt:
+                for event in getattr(interrupt, "finished", ()):
+                    session.emit(event)
+                print(
+                    "\nnndoctor: interrupted; skipped the remaining experiments and fix trials, "
+                    "diagnosing what finished (press Ctrl-C again to stop at once)",
+                    file=sys.stderr,
+                )
+                exit_code = exit_code or INTERRUPTED  # a failed script keeps its own code
+                _end_on_next_interrupt(session)
+    session.flush()
     from nndoctor.diagnosis import diagnose
 
     report = diagnose(session.observations())
-    _publish(report, out, ns.json, ns.html, ns.quiet)
+    # The folder stays held until its report is written: then another run may take it.
+    written = _publish(report, out, ns.json, ns.html, ns.quiet)
+    session.close()
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, on_interrupt)
+    if exit_code == 0 and not written:
+        return REPORT_NOT_WRITTEN
     if ns.strict and exit_code == 0 and not report.healthy:
         return 1
     return exit_code
+
+
+def _new_run_folder(stem: str) -> Path:
+    """nndoctor-runs/<script>-<time>, made here; -2, -3... when runs start in the same second.
+
+    mkdir either creates the folder or fails: two runs never get the same one.
+    """
+    base = Path("nndoctor-runs").resolve() / f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}"
+    base.parent.mkdir(parents=True, exist_ok=True)
+    number = 1
+    while True:
+        folder = base if number == 1 else base.with_name(f"{base.name}-{number}")
+        try:
+            folder.mkdir()
+            return folder
+        except FileExistsError:
+            number += 1
+
+
+@contextlib.contextmanager
+def _frameworks_quiet() -> Iterator[None]:
+    """No framework warnings from our copies: the user saw them once, from their own run.
+
+    The script has ended, so what is silenced comes from nndoctor's experiments and
+    trials (Keras cloning notes, TensorFlow retracing logs), never the user's training.
+    """
+    tensorflow = logging.getLogger("tensorflow")  # TF's Python logger; no import of TF
+    level = tensorflow.level
+    tensorflow.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        tensorflow.setLevel(level)
+
+
+def _end_on_next_interrupt(session: _session.Session) -> None:
+    """After one Ctrl-C, the next one ends nndoctor at once: no report, the trace kept."""
+    if threading.current_thread() is not threading.main_thread():
+        return  # signal handlers belong to the main thread (main() called from a thread)
+
+    def stop_now(signum: int, frame: Any) -> None:
+        try:
+            session.close()
+        finally:
+            print("\nnndoctor: interrupted again; stopped without a report", file=sys.stderr)
+            os._exit(INTERRUPTED)
+
+    signal.signal(signal.SIGINT, stop_now)
 
 
 def _try_fixes(session: _session.Session, seconds: float, quiet: bool) -> None:
@@ -263,29 +370,46 @@ def _try_fixes(session: _session.Session, seconds: float, quiet: bool) -> None:
         print(f"nndoctor: fix trials took {time.monotonic() - started:.1f} s", file=sys.stderr)
 
 
-def _execute(script: Path, script_args: list[str], session: _session.Session) -> int:
-    """Run the script as __main__; its exit code (130 on Ctrl-C), never our exception."""
+class Ending(NamedTuple):
+    """How the script ended: its exit code, and for a failure the error and the user's line."""
+
+    code: int
+    error: str | None = None
+    location: Location | None = None
+
+
+MAX_ERROR_CHARS = 500  # an exception text kept in the report: a few lines, not a tensor dump
+_OURS = str(Path(__file__).resolve().parent)
+
+
+def _execute(typed: str, script_args: list[str], session: _session.Session) -> Ending:
+    """Run the script as __main__; its exit code (130 on Ctrl-C), never our exception.
+
+    The script sees what `python SCRIPT ARGS` gives it: sys.argv[0] as typed, an
+    absolute __file__, and its own folder (symlinks resolved) as sys.path[0].
+    """
+    script = Path(os.path.abspath(typed))
     saved_argv, saved_path = sys.argv[:], sys.path[:]
-    sys.argv = [str(script), *script_args]
-    sys.path.insert(0, str(script.resolve().parent))
+    sys.argv = [typed, *script_args]
+    sys.path[0:1] = [os.path.dirname(os.path.realpath(script))]
     _session.activate(session)
     try:
-        runpy.run_path(str(script), run_name="__main__")
-        return 0
+        _run_as_main(str(script))
+        return Ending(0)
     except _session.StopTraining as stop:
         print(f"nndoctor: {stop}", file=sys.stderr)
-        return 0
+        return Ending(0)
     except SystemExit as exit_:
         code = exit_.code
         if code is None:
-            return 0
+            return Ending(0)
         if isinstance(code, int):
-            return code
+            return Ending(code, None if code == 0 else f"SystemExit: {code}", _raised_at(exit_))
         print(code, file=sys.stderr)
-        return 1
+        return Ending(1, _clip(f"SystemExit: {code}"), _raised_at(exit_))
     except KeyboardInterrupt:
         print("\nnndoctor: interrupted; diagnosing what ran so far", file=sys.stderr)
-        return 130
+        return Ending(130)
     except UsageError as error:
         # Our API was called wrongly: the message names the fix; the place is the
         # user's line, not our internals.
@@ -296,7 +420,7 @@ def _execute(script: Path, script_args: list[str], session: _session.Session) ->
             frame = frame.tb_next
         where = f" (at {script}:{line})" if line else ""
         print(f"nndoctor: {error}{where}", file=sys.stderr)
-        return 1
+        return Ending(1, _clip(f"UsageError: {error}"), _raised_at(error))
     except BaseException:  # noqa: BLE001 - the user's script failed: show its traceback
         kind, value, tb = sys.exc_info()
         # Show the traceback from the script's own first frame, not from ours.
@@ -309,15 +433,65 @@ def _execute(script: Path, script_args: list[str], session: _session.Session) ->
         if frame is None and isinstance(value, SyntaxError):
             tb = None  # the script did not compile: its file and line are in the message
         traceback.print_exception(kind, value, frame or tb)
-        return 1
+        assert kind is not None and value is not None
+        text = "".join(traceback.format_exception_only(kind, value)).strip().splitlines()[-1]
+        return Ending(1, _clip(text), _raised_at(value))
     finally:
         _session.activate(None)
         sys.argv, sys.path[:] = saved_argv, saved_path
 
 
+def _clip(text: str) -> str:
+    return text if len(text) <= MAX_ERROR_CHARS else text[: MAX_ERROR_CHARS - 3] + "..."
+
+
+def _raised_at(error: BaseException) -> Location | None:
+    """The innermost line of the user's code in the traceback (not ours, a library's or <...>)."""
+    if isinstance(error, SyntaxError) and error.filename and error.lineno:
+        return Location(os.path.abspath(error.filename), error.lineno)
+    found = None
+    for frame, line in traceback.walk_tb(error.__traceback__):
+        name = frame.f_code.co_filename
+        if name.startswith((_OURS, "<")) or "/lib/python" in name or not line:
+            continue
+        found = Location(name, line)
+    return found
+
+
+def _run_as_main(path: str) -> None:
+    """Execute the file as the __main__ module, as `python path` does.
+
+    Not runpy.run_path: it sets sys.argv[0] to the path it is given, and the
+    script must see argv[0] as typed beside an absolute __file__.
+    """
+    import builtins
+    import importlib.machinery
+    import io
+    import types
+
+    with io.open_code(path) as source:
+        # dont_inherit: our own `from __future__` imports must not reach the script.
+        code = compile(source.read(), path, "exec", dont_inherit=True)
+    main = types.ModuleType("__main__")
+    main.__dict__.update(
+        __file__=path,
+        __loader__=importlib.machinery.SourceFileLoader("__main__", path),
+        __spec__=None,
+        __cached__=None,
+        __builtins__=builtins,
+    )
+    saved = sys.modules["__main__"]
+    sys.modules["__main__"] = main
+    try:
+        exec(code, main.__dict__)
+    finally:
+        sys.modules["__main__"] = saved
+
+
 def _publish(
     report: Any, out: Path | None, json_path: Path | None, html_path: Path | None, quiet: bool
-) -> None:
+) -> bool:
+    """Write the report files and print the report; False when a file could not be written."""
     from nndoctor.report.json_report import dumps
 
     text = dumps(report)
@@ -325,6 +499,7 @@ def _publish(
     targets = [(json_path, text), (html_path, html)]
     if out is not None:
         targets += [(out / "report.json", text), (out / "report.html", html)]
+    written = True
     for path, content in targets:
         if path is None:
             continue
@@ -333,17 +508,17 @@ def _publish(
             path.write_text(content, encoding="utf-8")
         except OSError as error:
             print(f"nndoctor: could not write {path}: {error}", file=sys.stderr)
+            written = False
     if quiet:
         print(report.summary)
     else:
         report.show()
         if out is not None:
             print(f"run folder: {out}")
+    return written
 
 
 def _html(report: Any) -> str:
-    import warnings
-
     from nndoctor.report.html import fallback, render
 
     try:
@@ -373,11 +548,15 @@ def _report(ns: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     from nndoctor.diagnosis import diagnose
-    from nndoctor.observations import fold
+    from nndoctor.observations import RunInfo, fold
 
+    obs = fold(events)
+    if obs.started is not None and obs.run is None:
+        # `nndoctor run` started it and never wrote how it ended: the process was killed.
+        events.append(RunInfo(obs.framework, obs.started.script, None, 0.0, False, KILLED))
     report = diagnose(fold(events))
-    _publish(report, ns.run_dir, ns.json, ns.html, ns.quiet)
-    return 0
+    written = _publish(report, ns.run_dir, ns.json, ns.html, ns.quiet)
+    return 0 if written else REPORT_NOT_WRITTEN
 
 
 def _rules(ns: argparse.Namespace) -> int:

@@ -112,7 +112,8 @@ def diagnose(obs: Observations) -> Report:
         for f in findings
     ]
     findings = [_with_trial(f, obs) for f in findings]
-    findings.sort(key=lambda f: _rank(f, f.id in mechanisms))
+    proven = "script-failed" in found and bool(found & PROVEN_BY_CONFIGURATION)
+    findings.sort(key=lambda f: _rank(f, f.id in mechanisms, _lead(f, proven)))
     return Report(obs.framework, tuple(findings), tuple(_experiments(obs)), _series(obs), obs)
 
 
@@ -149,11 +150,30 @@ def _with_trial(f: Finding, obs: Observations) -> Finding:
     )
 
 
-def _rank(f: Finding, mechanism: bool = False) -> tuple[int, int, int, int, float]:
-    # Problems before notes; causes before symptoms; a cause that explains a
-    # seen symptom before one that explains none; then severity x confidence.
+def _lead(f: Finding, crash_with_proven_cause: bool) -> int:
+    """0 leads, 1 next, 2 the rest: the crash or the missing training is fixed first.
+
+    A cause the configuration proves goes before a crash, since it can be what
+    crashed (labels the loss cannot read raise a shape error in Keras).
+    """
+    if f.id == "no-training-observed":
+        return 0
+    if f.id == "script-failed":
+        return 1 if crash_with_proven_cause else 0
+    if crash_with_proven_cause and f.id in PROVEN_BY_CONFIGURATION:
+        return 0
+    return 2
+
+
+def _rank(
+    f: Finding, mechanism: bool = False, lead: int = 2
+) -> tuple[int, int, int, int, int, float]:
+    # Problems before notes; a crash or no training at all before what was read
+    # from the steps (fix those first); causes before symptoms; a cause that explains
+    # a seen symptom before one that explains none; then severity x confidence.
     return (
         0 if f.is_problem else 1,
+        lead,
         0 if f.kind == "cause" else 1,
         1 if mechanism else 0,
         0 if f.explains else 1,

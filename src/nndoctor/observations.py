@@ -288,6 +288,22 @@ class RunInfo:
     exit_code: int | None
     seconds: float
     stopped_early: bool
+    # Why the script failed ("ValueError: ..."), or why the run ended unseen (killed).
+    error: str | None = None
+    error_location: Location | None = None  # the user's line that raised
+    imported: tuple[str, ...] = ()  # frameworks the script imported (torch, keras, ...)
+
+
+@dataclass(frozen=True)
+class RunStarted:
+    """`nndoctor run` started the script; written again once the framework is known.
+
+    The first lines of a trace, so a killed run, which never writes its RunInfo,
+    is still read with its framework and as a run that did not end.
+    """
+
+    script: str
+    framework: str
 
 
 @dataclass(frozen=True)
@@ -340,6 +356,7 @@ class Observations:
 
     framework: str = "numpy"
     run: RunInfo | None = None
+    started: RunStarted | None = None
     model: ModelSpec | None = None
     data: DataProfile | None = None
     output: OutputProfile | None = None
@@ -365,6 +382,7 @@ class Observations:
 # replaced by a later event, the tuple ones are appended to.
 _SINGLE_FIELDS = {
     RunInfo: "run",
+    RunStarted: "started",
     ModelSpec: "model",
     DataProfile: "data",
     OutputProfile: "output",
@@ -399,9 +417,9 @@ def fold(events: typing.Iterable[Any], framework: str = "numpy") -> Observations
             many["init"] = [e for e in many["init"] if e.name != event.name] + [event]
         else:
             many[_APPEND_FIELDS[type(event)]].append(event)
-    run = single.get("run")
+    run, started = single.get("run"), single.get("started")
     return Observations(
-        framework=run.framework if run else framework,
+        framework=run.framework if run else started.framework if started else framework,
         **single,
         **{name: tuple(values) for name, values in many.items()},
     )

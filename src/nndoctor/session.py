@@ -10,13 +10,28 @@ works in a private session with no folder.
 from __future__ import annotations
 
 import json
+import os
+import socket
 import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from nndoctor.observations import InternalError, Observations, fold, from_json, to_json
+from nndoctor.errors import UsageError
+from nndoctor.observations import (
+    InternalError,
+    Observations,
+    RunStarted,
+    fold,
+    from_json,
+    to_json,
+)
 
 FLUSH_SECONDS = 1.0  # DESIGN.md: a killed run loses at most the last second
+LOCK_NAME = ".nndoctor.lock"  # in the run folder: which process writes it now
+
+
+class RunFolderInUse(UsageError):
+    """Another live `nndoctor run` writes this run folder: two traces would interleave."""
 
 
 class StopTraining(BaseException):
@@ -36,8 +51,10 @@ class Session:
         max_seconds: float | None = None,
         experiments: bool = True,
         trial_seconds: float = 15.0,
+        script: str | None = None,
     ) -> None:
-        self.framework = framework
+        self._framework = framework
+        self.script = script  # the script `nndoctor run` runs; None for watch() and check()
         self.out_dir = out_dir
         self.max_steps = max_steps
         self.max_seconds = max_seconds
@@ -48,11 +65,26 @@ class Session:
         self.steps = 0
         self.stopped_early = False
         self._file: TextIO | None = None
+        self._lock: TextIO | None = None
         self._last_flush = 0.0
         if out_dir is not None:
             out_dir.mkdir(parents=True, exist_ok=True)
+            self._lock = _hold(out_dir)
             # A new run starts a new trace: appending would mix two runs in one report.
             self._file = (out_dir / "trace.jsonl").open("w", encoding="utf-8")
+        if script is not None:
+            self.emit(RunStarted(script, framework))
+
+    @property
+    def framework(self) -> str:
+        return self._framework
+
+    @framework.setter
+    def framework(self, name: str) -> None:
+        # Recorded as soon as it is known: a killed torch run must not read back as numpy.
+        if name != self._framework and self.script is not None:
+            self.emit(RunStarted(self.script, name))
+        self._framework = name
 
     def emit(self, event: Any) -> None:
         self.events.append(event)
@@ -81,11 +113,57 @@ class Session:
     def observations(self) -> Observations:
         return fold(self.events, self.framework)
 
+    def flush(self) -> None:
+        if self._file is not None:
+            self._file.flush()
+
     def close(self) -> None:
+        """End the trace and let another run use the run folder."""
         if self._file is not None:
             self._file.flush()
             self._file.close()
             self._file = None
+        if self._lock is not None:
+            self._lock.truncate(0)
+            self._lock.close()  # closing the file drops the OS lock
+            self._lock = None
+
+
+def _hold(folder: Path) -> TextIO:
+    """An exclusive OS lock on the run folder, or RunFolderInUse naming its holder.
+
+    The operating system drops the lock when its process ends, however it ends, so
+    the folder of a killed run is taken over without asking. The lock file is never
+    deleted: deleting it would let two runs lock two different files.
+    """
+    handle = (folder / LOCK_NAME).open("a+", encoding="utf-8")
+    try:
+        _lock_file(handle)
+    except OSError:
+        handle.seek(0)
+        holder = handle.read().strip() or "a process that did not say which"
+        handle.close()
+        raise RunFolderInUse(
+            f"the run folder {folder} is in use by another nndoctor run ({holder}). "
+            "Give this run another --out, or wait until that one ends."
+        ) from None
+    handle.truncate(0)
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+    handle.write(f"pid {os.getpid()} on {socket.gethostname()}, since {stamp}\n")
+    handle.flush()
+    return handle
+
+
+def _lock_file(handle: TextIO) -> None:
+    try:
+        import fcntl
+    except ImportError:  # Windows: lock the first byte instead
+        import msvcrt
+
+        handle.seek(0)
+        msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
+        return
+    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
 _current: Session | None = None

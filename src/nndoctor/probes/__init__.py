@@ -13,6 +13,11 @@ def attempt(events: list[Any], label: str, make: Callable[[], Any]) -> None:
     InternalError event, never a crash of the user's run; None adds nothing."""
     try:
         event = make()
+    except KeyboardInterrupt as interrupt:
+        # Ctrl-C skips the rest; the CLI keeps what finished before it (the outermost
+        # call's list, set last as the interrupt rises).
+        interrupt.finished = list(events)  # type: ignore[attr-defined]
+        raise
     except Exception as error:  # noqa: BLE001 - a failed trial or experiment is a note
         events.append(InternalError(label, f"{type(error).__name__}: {error}"))
         return

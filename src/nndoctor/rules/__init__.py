@@ -6,6 +6,7 @@ framework. Its docstring is its documentation page (`nndoctor explain ID`).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from types import ModuleType
 
 from nndoctor.findings import Finding, internal_error
@@ -29,11 +30,13 @@ from nndoctor.rules import (
     lr_too_low,
     missing_output_activation,
     nan_loss,
+    no_training_observed,
     over_regularization,
     params_not_updated,
     prediction_collapse,
     predictions_ignore_input,
     saturated_activations,
+    script_failed,
     softmax_single_unit,
     too_few_updates,
     unshuffled_data,
@@ -43,8 +46,11 @@ from nndoctor.rules import (
     wrong_gradient,
     wrong_loss_for_task,
 )
+from nndoctor.rules._run import cut_short
 
 RULES: tuple[ModuleType, ...] = (
+    script_failed,
+    no_training_observed,
     softmax_single_unit,
     double_softmax,
     missing_output_activation,
@@ -79,6 +85,10 @@ RULES: tuple[ModuleType, ...] = (
 )
 
 
+# Findings about how the run went, not read from its training (TAXONOMY, "About the run").
+ABOUT_THE_RUN = frozenset({script_failed.ID, no_training_observed.ID, "internal-error"})
+
+
 def by_id() -> dict[str, ModuleType]:
     return {rule.ID: rule for rule in RULES}
 
@@ -95,4 +105,11 @@ def run_rules(obs: Observations) -> list[Finding]:
             findings.extend(rule.check(obs))
         except Exception as error:  # noqa: BLE001 - one broken rule must not hide the others
             findings.append(internal_error(f"rule {rule.ID}", error))
-    return findings
+    reason = cut_short(obs)
+    if reason is None:
+        return findings
+    # Read from a run that did not end by itself: every reading says so.
+    return [
+        f if f.id in ABOUT_THE_RUN else replace(f, evidence={**f.evidence, "run_cut_short": reason})
+        for f in findings
+    ]

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from nndoctor.findings import Finding
 from nndoctor.observations import Observations
+from nndoctor.rules._run import cut_short
 
 ID = "params-not-updated"
 KIND = "cause"
@@ -146,7 +147,8 @@ def _from_model(obs: Observations) -> list[Finding]:
                      "Pass all of model.parameters() to the optimizer, or set "
                      "requires_grad=False on the ones you mean to freeze.",
                      {"params_without_optimizer": names}, severity="warning", confidence=0.7)
-    if model.optimizer is None and model.loss is not None and not steps:
+    # A crash at (or before) the first step also leaves a loss without a step: not this.
+    if model.optimizer is None and model.loss is not None and not steps and not cut_short(obs):
         return found("The script computes a loss but never calls optimizer.step()",
                      "Create an optimizer and call optimizer.step() after loss.backward().",
                      {"loss": model.loss, "steps": 0}, severity="warning", confidence=0.8)

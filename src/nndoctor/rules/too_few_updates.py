@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from nndoctor.findings import Finding
 from nndoctor.observations import Observations
+from nndoctor.rules._run import cut_short
 from nndoctor.rules._signals import still_falling
 
 ID = "too-few-updates"
@@ -46,6 +47,8 @@ EXPLAINS = ("prediction-collapse", "accuracy-stuck")
 def check(obs: Observations) -> list[Finding]:
     if obs.run and obs.run.stopped_early:
         return []  # nndoctor itself stopped the run (--max-steps/--max-seconds)
+    if cut_short(obs):
+        return []  # a crash or Ctrl-C ended it: the script did not choose to stop there
     losses = [r.loss for r in obs.trace if r.loss is not None]
     steps = len(obs.trace)
     if not 0 < steps < FEW_UPDATES:
