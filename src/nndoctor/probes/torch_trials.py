@@ -265,7 +265,7 @@ def _trial(probe: TorchProbe, obs: Observations, cause: str, seconds: float) -> 
     assert best is not None
     after, name = best
     metric = before[1]
-    validated = verdict.fixed(metric, before[0], after, samples)
+    outcome = verdict.judge(metric, before[0], after, samples, _constant_guess(held, balanced))
     return FixTrial(
         cause,
         name,
@@ -274,8 +274,16 @@ def _trial(probe: TorchProbe, obs: Observations, cause: str, seconds: float) -> 
         round(time.monotonic() - started, 3),
         before[0],
         after,
-        validated,
+        verdict.validated(outcome),
     )
+
+
+def _constant_guess(held: list[Any], balanced: bool) -> float | None:
+    """The held accuracy of predicting one class for every row (None for a regression)."""
+    targets = _targets(held)
+    if not _is_classes(targets):
+        return None
+    return verdict.constant_guess(torch.bincount(_class_ids(targets)).tolist(), balanced)
 
 
 def _batches(probe: TorchProbe) -> list[Any]:
@@ -797,12 +805,26 @@ def _fix_dead_relu(probe: TorchProbe, obs: Observations, user: Setup) -> list[An
 
 
 def _fix_vanishing(probe: TorchProbe, obs: Observations, user: Setup) -> list[Any]:
+    """Hidden sigmoid/tanh swapped for ReLU, re-initialised with He (the scheme that keeps
+    a ReLU stack's signal of order 1), at the user's rate and at a rate it can bear.
+
+    The user's rate was set on a net whose gradient vanished before the first layers;
+    with ReLU and He init every layer gets a gradient of order 1, and the same rate can
+    overshoot and kill the copy. A decade lower (verdict.SWAP_LR_FACTOR) is a rate it bears.
+    """
     model = copy.deepcopy(user.model)
     last = _last_leaf(model)
     if not _swap_all(model, (nn.Sigmoid, nn.Tanh), nn.ReLU, keep=last):
         return []
     ((_, reinit),) = _fix_init(probe, obs, replace(user, model=model))
-    return [("replace hidden sigmoid/tanh by ReLU with He init", reinit)]
+    name = "replace hidden sigmoid/tanh by ReLU with He init"
+    return [
+        (name, reinit),
+        (
+            f"{name}, learning rate x{verdict.SWAP_LR_FACTOR:g}",
+            replace(reinit, lr_factor=verdict.SWAP_LR_FACTOR),
+        ),
+    ]
 
 
 def _fix_saturation(probe: TorchProbe, obs: Observations, user: Setup) -> list[Any]:
