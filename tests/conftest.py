@@ -27,18 +27,19 @@ def bench_cases(framework: str) -> list[dict]:
 
 
 # Issue 14: a test that checks a fix trial's verdict passes under three seeds: the
-# script's own (None) and two others, given to the user's torch.manual_seed call.
+# script's own (None) and two others, given to the script's own seeding call.
 SEEDS = (None, 11, 12)
-TORCH_SEED = re.compile(r"torch\.manual_seed\(\d+\)")
+SEED_CALL = re.compile(r"\b(manual_seed|set_random_seed)\(\d+\)")
 
 
 def reseeded(script: Path, seed: int | None, folder: Path) -> Path:
-    """The script with its torch.manual_seed(N) calls seeding `seed` instead, as a copy
-    in `folder` (the script itself for None): the user's model starts elsewhere."""
+    """The script with its torch.manual_seed(N) / keras set_random_seed(N) calls seeding
+    `seed` instead, as a copy in `folder` (the script itself for None): the user's model
+    starts from other weights and sees its batches in another order."""
     if seed is None:
         return script
-    text, count = TORCH_SEED.subn(f"torch.manual_seed({seed})", script.read_text())
-    assert count, f"{script} has no torch.manual_seed(N) call to reseed"
+    text, count = SEED_CALL.subn(rf"\1({seed})", script.read_text())
+    assert count, f"{script} has no manual_seed(N) or set_random_seed(N) call to reseed"
     copy = folder / f"{script.stem}_seed{seed}.py"
     copy.write_text(text)
     return copy
