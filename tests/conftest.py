@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -24,6 +25,25 @@ def bench_cases(framework: str) -> list[dict]:
     manifest = json.loads((ROOT / "bench" / "manifest.json").read_text())
     folder = f"bench/cases/{framework}/"
     return [case for case in manifest["cases"] if case["script"].startswith(folder)]
+
+
+# Issue 14: a test that checks a fix trial's verdict passes under three seeds: the
+# script's own (None) and two others, given to the script's own seeding call.
+SEEDS = (None, 11, 12)
+SEED_CALL = re.compile(r"\b(manual_seed|set_random_seed)\(\d+\)")
+
+
+def reseeded(script: Path, seed: int | None, folder: Path) -> Path:
+    """The script with its torch.manual_seed(N) / keras set_random_seed(N) calls seeding
+    `seed` instead, as a copy in `folder` (the script itself for None): the user's model
+    starts from other weights and sees its batches in another order."""
+    if seed is None:
+        return script
+    text, count = SEED_CALL.subn(rf"\1({seed})", script.read_text())
+    assert count, f"{script} has no manual_seed(N) or set_random_seed(N) call to reseed"
+    copy = folder / f"{script.stem}_seed{seed}.py"
+    copy.write_text(text)
+    return copy
 
 
 def validate(report: dict) -> dict:

@@ -1,7 +1,7 @@
 """Keras fix trials and experiments (issue 8) through `nndoctor run`.
 
-Runs two at a time (the machine has two cores): seed 003 with trials on (a
-short budget) and with `--no-experiments`, and small digit and iris scripts whose
+Runs two at a time (the machine has two cores): seed 003 with trials on (the
+default budget) and with `--no-experiments`, and small digit and iris scripts whose
 configuration faults have a mechanical fix. The fix trials train clones after
 the script ends; the user's model, seen at exit, must hold the same weights
 either way.
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ROOT, validate
+from conftest import ROOT, SEEDS, reseeded, validate
 
 from nndoctor import verdict
 
@@ -31,12 +31,17 @@ SCRIPT = ROOT / "tests" / "scripts" / "keras_seed_weights.py"
 SEED_CAUSES = {"missing-output-activation", "inputs-not-normalized"}
 
 
-def _doctor(out: Path, *options: str, script: Path = SCRIPT) -> subprocess.CompletedProcess:
+def _doctor(
+    out: Path, *options: str, script: Path = SCRIPT, seed: int | None = None
+) -> subprocess.CompletedProcess:
     env = {**os.environ, "NO_COLOR": "1", "KERAS_BACKEND": "tensorflow", "OMP_NUM_THREADS": "1"}
+    if script != SCRIPT:
+        script = reseeded(script, seed, out)
     command = [sys.executable, "-m", "nndoctor", "run", "--out", str(out / "run"), *options]
     command.append(str(script))
     if script == SCRIPT:
         command.append(str(out / "weights.npz"))
+        command.append(str(reseeded(ROOT / "examples" / "seeds" / "seed_003.py", seed, out)))
     return subprocess.run(
         command,
         capture_output=True,
@@ -47,8 +52,14 @@ def _doctor(out: Path, *options: str, script: Path = SCRIPT) -> subprocess.Compl
     )
 
 
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
+# Every run once per seed: the scripts' own in the fast suite, two others under `slow`.
+@pytest.fixture(
+    scope="module",
+    params=[pytest.param(s, marks=[pytest.mark.slow] if s is not None else []) for s in SEEDS],
+    ids=[f"seed{s}" if s is not None else "own-seed" for s in SEEDS],
+)
+def runs(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> dict:
+    seed = request.param
     scripts = {
         "mse": "keras_mse_on_ids.py",
         "onehot": "keras_onehot_sparse.py",
@@ -59,17 +70,27 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
     folders = {name: tmp_path_factory.mktemp(name) for name in ("on", "off", *scripts)}
     with ThreadPoolExecutor(2) as pool:
         jobs = {
-            "on": (folders["on"], pool.submit(_doctor, folders["on"], "--trial-seconds", "5")),
-            "off": (folders["off"], pool.submit(_doctor, folders["off"], "--no-experiments")),
+            # Under seed 12 seed 003's fix shows only on top of the other fault's fix
+            # (a marginal trial): like "raw" below, it needs the default budget.
+            "on": (
+                folders["on"],
+                pool.submit(_doctor, folders["on"], "--trial-seconds", "15", seed=seed),
+            ),
+            "off": (
+                folders["off"],
+                pool.submit(_doctor, folders["off"], "--no-experiments", seed=seed),
+            ),
         }
         for name, script in scripts.items():
             folder = folders[name]
             # The marginal trial needs room for two more clones: under a loaded CI
             # runner 6 s leaves none, so the two-fault script gets the default budget.
             command = (folder, "--trial-seconds", "15" if name == "raw" else "6")
-            job = pool.submit(_doctor, *command, script=ROOT / "tests" / "scripts" / script)
+            script_path = ROOT / "tests" / "scripts" / script
+            job = pool.submit(_doctor, *command, script=script_path, seed=seed)
             jobs[name] = (folder, job)
-        return {name: (folder, job.result()) for name, (folder, job) in jobs.items()}
+        done = {name: (folder, job.result()) for name, (folder, job) in jobs.items()}
+    return {**done, "seed": seed}
 
 
 def test_seed_003_fix_is_validated_with_its_numbers(runs):
@@ -138,8 +159,12 @@ def test_fix_shown_by_held_cross_entropy_when_accuracy_rows_are_few(runs):
     finding = _trial(runs, "iris", "labels-not-encoded")
     assert finding.get("validated") is True, finding.get("trial")
     trial = finding["trial"]
-    assert trial["metric"] == "cross-entropy", trial
-    assert trial["after"] <= verdict.LOSS_RATIO * trial["before"], trial
+    if runs["seed"] is None:  # the script's seed: an accuracy gain below the margin
+        assert trial["metric"] == "cross-entropy", trial
+    if trial["metric"] == "cross-entropy":
+        assert trial["after"] <= verdict.LOSS_RATIO * trial["before"], trial
+    else:  # other weights: the accuracy gain alone cleared the margin
+        assert trial["after"] >= trial["before"] + verdict.margin(26), trial
 
 
 def test_fix_hidden_by_another_fault_is_validated_on_top_of_its_fix(runs):

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import numpy as np
-from conftest import validate
+import pytest
+from conftest import SEEDS, validate
 from nets import MLP, digits
 
 import nndoctor.numpy as nnd
 
 X, IDS, Y = digits(600)
 BATCH = slice(0, 32)
+NET_SEEDS = [0, *SEEDS[1:]]  # MLP's own default seed, and the two others
 
 
 def trial_of(report, cause: str) -> dict:
@@ -18,21 +20,24 @@ def trial_of(report, cause: str) -> dict:
     return finding
 
 
-def test_tiny_learning_rate_fix_is_validated_with_its_numbers():
-    finding = trial_of(MLP(lr=1e-7).check(X[BATCH], Y[BATCH]), "lr-too-low")
+@pytest.mark.parametrize("seed", NET_SEEDS)
+def test_tiny_learning_rate_fix_is_validated_with_its_numbers(seed):
+    finding = trial_of(MLP(lr=1e-7, seed=seed).check(X[BATCH], Y[BATCH]), "lr-too-low")
     assert finding["validated"] is True
     trial = finding["trial"]
     assert trial["metric"] == "loss" and trial["after"] <= 0.8 * trial["before"]
 
 
-def test_update_that_never_runs_is_run_and_validated():
-    net = MLP(skip_update=("W1", "b1", "W2", "b2"))
+@pytest.mark.parametrize("seed", NET_SEEDS)
+def test_update_that_never_runs_is_run_and_validated(seed):
+    net = MLP(skip_update=("W1", "b1", "W2", "b2"), seed=seed)
     finding = trial_of(net.check(X[BATCH], Y[BATCH]), "params-not-updated")
     assert finding["validated"] is True
 
 
-def test_wrong_relu_backward_is_replaced_by_finite_differences_and_validated():
-    net = MLP((64, 8, 10), relu_mask_on_gradient=True)
+@pytest.mark.parametrize("seed", NET_SEEDS)
+def test_wrong_relu_backward_is_replaced_by_finite_differences_and_validated(seed):
+    net = MLP((64, 8, 10), relu_mask_on_gradient=True, seed=seed)
     finding = trial_of(net.check(X[BATCH], Y[BATCH]), "wrong-gradient")
     assert finding["validated"] is True
 

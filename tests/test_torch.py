@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ROOT, nndoctor, problem_ids, validate
+from conftest import CASES, ROOT, SEEDS, nndoctor, problem_ids, reseeded, validate
 
 torch = pytest.importorskip("torch")
 from torch import nn  # noqa: E402
@@ -210,13 +210,14 @@ def test_compiled_model_is_diagnosed_without_breaking_its_graph(tmp_path):
     assert problem_ids(read(tmp_path / "run" / "report.json"))[0] == "double-softmax"
 
 
-def test_fix_trial_validates_the_fix_and_leaves_the_users_objects_untouched():
+@pytest.mark.parametrize("seed", [0, *SEEDS[1:]])
+def test_fix_trial_validates_the_fix_and_leaves_the_users_objects_untouched(seed):
     from sklearn.datasets import load_digits
 
     digits = load_digits()
     x = torch.tensor(digits.data / 16.0, dtype=torch.float32)
     y = torch.tensor(digits.target)
-    torch.manual_seed(0)
+    torch.manual_seed(seed)
     model = nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10), nn.Softmax(dim=1))
     opt = torch.optim.SGD(model.parameters(), lr=0.05)
     with nnd_torch.watch(model) as doctor:
@@ -237,21 +238,43 @@ def test_fix_trial_validates_the_fix_and_leaves_the_users_objects_untouched():
     assert opt.state_dict().keys() == moments.keys()
 
 
-def test_a_fix_that_does_not_help_is_reported_and_ranked_lower(tmp_path):
-    # A deep sigmoid stack: lowering nothing helps but the activation swap does.
-    result = nndoctor(
-        "run",
-        "--out",
-        str(tmp_path / "run"),
-        str(ROOT / "bench" / "cases" / "torch" / "deep_digits.py"),
-    )
+@pytest.mark.parametrize("seed", SEEDS)
+def test_a_fix_that_does_not_help_is_reported_and_ranked_lower(tmp_path, seed):
+    # A double softmax (its fix helps) and raw 0-255 pixels behind a BatchNorm1d (their
+    # fix cannot: the BatchNorm standardises them already). The second trial ends as it
+    # began, with both copies learning: it did not help, and that cause ranks lower.
+    script = reseeded(ROOT / "tests" / "scripts" / "torch_fix_ranked.py", seed, tmp_path)
+    result = nndoctor("run", "--out", str(tmp_path / "run"), str(script))
     assert result.returncode == 0, result.stderr
-    assert "fix trials took" in result.stderr
+    assert "(did not help," in result.stderr and "(fixed," in result.stderr, result.stderr
     report = read(tmp_path / "run" / "report.json")
     trials = {f["id"]: f for f in report["findings"] if f.get("trial")}
-    assert trials["vanishing-gradient"]["validated"] is True
-    tried = [f for f in trials.values() if f["validated"] is False]
-    assert all(problem_ids(report).index(f["id"]) > 0 for f in tried)
+    assert trials["double-softmax"]["validated"] is True, trials["double-softmax"]["trial"]
+    useless = trials["inputs-not-normalized"]
+    assert useless["validated"] is False and useless["trial"]["verdict"] == "did not help"
+    ids = problem_ids(report)
+    assert ids.index("inputs-not-normalized") > ids.index("double-softmax")
+    assert all(ids.index(f["id"]) > 0 for f in trials.values() if f["validated"] is False)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_the_activation_swap_is_validated_on_a_deep_sigmoid_stack(tmp_path, seed):
+    # Ten sigmoid layers: the ReLU + He copy is validated for the first cause, under
+    # every seed. A trial whose copies both end at a constant guess is inconclusive:
+    # not validated, not demoted, and said so.
+    script = reseeded(CASES / "torch" / "deep_digits.py", seed, tmp_path)
+    result = nndoctor("run", "--out", str(tmp_path / "run"), str(script))
+    assert result.returncode == 0, result.stderr
+    report = read(tmp_path / "run" / "report.json")
+    trials = {f["id"]: f for f in report["findings"] if f.get("trial")}
+    for cause in ("wrong-activation", "vanishing-gradient"):
+        assert trials[cause]["validated"] is True, (cause, trials[cause]["trial"])
+        assert trials[cause]["trial"]["verdict"] == "fixed"
+    assert problem_ids(report)[0] == "wrong-activation"
+    for found in trials.values():
+        if found["trial"]["verdict"] == "inconclusive":
+            assert found["validated"] is None, found
+            assert f"{found['id']}: " in result.stderr and "(inconclusive," in result.stderr
 
 
 def test_no_experiments_skips_the_fix_trials(tmp_path):

@@ -362,7 +362,7 @@ def _try_fixes(session: _session.Session, seconds: float, quiet: bool) -> None:
             session.emit(event)
             if not quiet and hasattr(event, "validated"):
                 announce()
-                verdict = "fixed" if event.validated else "did not help"
+                verdict = event.verdict  # fixed, did not help or inconclusive
                 print(f"nndoctor:   {cause}: {event.fix}: {event.metric} "
                       f"{event.before:.3g} -> {event.after:.3g} ({verdict}, {event.steps} steps, "
                       f"{event.seconds:.1f} s)", file=sys.stderr)

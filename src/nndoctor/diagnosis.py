@@ -138,11 +138,12 @@ def _with_trial(f: Finding, obs: Observations) -> Finding:
     trial = next((t for t in obs.fix_trials if t.cause == f.id), None)
     if trial is None or f.kind != "cause":
         return f
-    demote = not trial.validated and f.id not in PROVEN_BY_CONFIGURATION
+    # An inconclusive trial (validated None) is no evidence either way: no demotion.
+    demote = trial.validated is False and f.id not in PROVEN_BY_CONFIGURATION
     return replace(
         f,
         validated=trial.validated,
-        trial=Trial(trial.steps, trial.metric, trial.before, trial.after),
+        trial=Trial(trial.steps, trial.metric, trial.before, trial.after, trial.verdict),
         confidence=round(f.confidence * 0.5, 3) if demote else f.confidence,
         # A note (saturated units while the loss still falls) whose fix a copy proves
         # clearly better was holding the run back: the falling loss was not learning.

@@ -23,12 +23,13 @@ class Location:
 
 @dataclass(frozen=True)
 class Trial:
-    """A fix tried on a copy: the same metric before and after."""
+    """A fix tried on a copy: the same metric before and after, and what that showed."""
 
     steps: int
     metric: str
     before: float
     after: float
+    verdict: str = ""  # "fixed", "did not help" or "inconclusive" (nndoctor.verdict)
 
 
 @dataclass(frozen=True)

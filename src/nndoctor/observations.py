@@ -170,6 +170,7 @@ class FixTrial:
 
     `before` is the metric of the unfixed copy after the same steps, `after` that
     of the fixed copy; both measured on held batches the copies never trained on.
+    `validated` is None when the trial is inconclusive (nndoctor.verdict).
     """
 
     cause: str
@@ -181,7 +182,14 @@ class FixTrial:
     seconds: float
     before: float
     after: float
-    validated: bool
+    validated: bool | None
+
+    @property
+    def verdict(self) -> str:
+        """The verdict: fixed, did not help or inconclusive (nndoctor.verdict)."""
+        if self.validated is None:
+            return "inconclusive"
+        return "fixed" if self.validated else "did not help"
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Seed 003 as it is; at exit (after nndoctor's fix trials) its model's weights go to argv[1].
+"""Seed 003 as it is (or its reseeded copy in argv[2]); at exit (after nndoctor's fix
+trials) its model's weights go to argv[1].
 
 Also saves the next draws of Python's and NumPy's global RNGs: trials on and
 off (--no-experiments) must leave the same numbers.
@@ -14,6 +15,8 @@ import numpy as np
 
 SEED = Path(__file__).resolve().parents[2] / "examples" / "seeds" / "seed_003.py"
 OUT = sys.argv[1]  # read now: nndoctor puts its own argv back before the exit
+if len(sys.argv) > 2:
+    SEED = Path(sys.argv[2])  # a copy of seed 003 with another seed (tests/conftest.reseeded)
 names = runpy.run_path(str(SEED), run_name="__main__")
 
 

@@ -359,8 +359,11 @@ def _trial(
         if extra is not None:
             outcome, name, done = extra[0], extra[1], max(done, extra[2])
     validated, metric, value_before, value_after = outcome
+    trivial = verdict.constant_guess(np.bincount(_class_ids(held[1])).tolist()) if classes else None
+    judged = verdict.judge(metric, value_before, value_after, len(held[0]), trivial)
     seconds_taken = round(time.monotonic() - started, 3)
-    return FixTrial(cause, name, metric, done, seconds_taken, value_before, value_after, validated)
+    result = True if validated else verdict.validated(judged)  # a cross-entropy pass stands
+    return FixTrial(cause, name, metric, done, seconds_taken, value_before, value_after, result)
 
 
 Outcome = tuple[bool, str, float, float]  # validated, metric, before, after
@@ -876,7 +879,14 @@ def _fix_vanishing(seen: Watched, obs: Observations, user: Setup) -> list[Any]:
     if not any(_activation(layer) in kinds for layer in _hidden(seen.model)):
         return []
     fixed = replace(user, hidden="relu", hidden_from=kinds, he_init=True)
-    return [("replace hidden sigmoid/tanh by ReLU with He init", fixed)]
+    name = "replace hidden sigmoid/tanh by ReLU with He init"
+    fixes = [(name, fixed)]
+    rate = seen.model.optimizer.get_config().get("learning_rate")
+    if isinstance(rate, (int, float)):
+        # The user's rate was set where the gradient vanished (verdict.SWAP_LR_FACTOR).
+        factor = verdict.SWAP_LR_FACTOR
+        fixes.append((f"{name}, learning rate x{factor:g}", replace(fixed, lr_factor=factor)))
+    return fixes
 
 
 def _fix_dead_relu(seen: Watched, obs: Observations, user: Setup) -> list[Any]:

@@ -220,14 +220,18 @@ def _rounded(value: Any) -> Any:
 def _trial(f: Finding) -> str:
     if f.validated is None and f.kind != "cause":
         return ""  # a symptom's fix is its causes' fixes: nothing of its own to try
-    if f.validated is None:
+    if f.validated is None and f.trial is None:
         return "<div class='trial untried'>fix not tried on a copy</div>"
-    verdict = "fix verified on a copy" if f.validated else "fix tried on a copy, did not help"
+    if f.validated is None:
+        verdict, kind = "fix tried on a copy, inconclusive", "untried"
+    elif f.validated:
+        verdict, kind = "fix verified on a copy", "ok"
+    else:
+        verdict, kind = "fix tried on a copy, did not help", "failed"
     numbers = ""
     if f.trial is not None:
         t = f.trial
         numbers = f": {_e(t.metric)} {t.before:.4g} → {t.after:.4g} in {t.steps} steps"
-    kind = "ok" if f.validated else "failed"
     return f"<div class='trial {kind}'>{verdict}{numbers}</div>"
 
 
@@ -801,7 +805,7 @@ def _plot_gradcheck(report: Report) -> Chart | None:
 
 
 def _plot_trials(report: Report) -> Chart | None:
-    rows: list[tuple[str, str, float, float, bool]] = []
+    rows: list[tuple[str, str, float, float, bool | None]] = []
     overfit = report.observations.overfit
     if overfit is not None:
         passed = next(
@@ -826,7 +830,7 @@ def _plot_trials(report: Report) -> Chart | None:
                     f.trial.metric,
                     f.trial.before,
                     f.trial.after,
-                    bool(f.validated),
+                    f.validated,  # None: inconclusive, drawn grey
                 )
             )
     rows = [r for r in rows if math.isfinite(r[2]) and math.isfinite(r[3])]
@@ -839,7 +843,7 @@ def _plot_trials(report: Report) -> Chart | None:
         ax.set_xscale("log")
         _log_ticks(ax.xaxis)
     for y, (_, _, before, after, passed) in enumerate(rows):
-        color = GOOD if passed else BAD
+        color = GOOD if passed else "#999999" if passed is None else BAD
         ax.annotate(
             "",
             (after, y),

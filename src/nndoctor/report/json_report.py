@@ -31,7 +31,8 @@ def to_json(report: Any) -> dict[str, Any]:
         if f.location is not None and f.location.line >= 1:  # schema: lines count from 1
             item["location"] = asdict(f.location)
         if f.trial is not None:
-            item["trial"] = _finite(asdict(f.trial))  # a diverged copy reads "nan"
+            trial = _finite(asdict(f.trial))  # a diverged copy reads "nan"
+            item["trial"] = {k: v for k, v in trial.items() if k != "verdict" or v}
         findings.append(item)
     return {
         "schema": SCHEMA_VERSION,

@@ -75,13 +75,19 @@ def _finding(number: int, finding: Finding) -> Padding:
     grid.add_row("fix", Text(finding.fix))
     if finding.explains:
         grid.add_row("explains", Text(", ".join(finding.explains)))
-    if finding.validated is not None and finding.trial is not None:
+    if finding.trial is not None:
         t = finding.trial
-        verdict = "fix verified" if finding.validated else "fix tried, did not help"
+        verdict = "fix verified" if finding.validated else f"fix tried, {_not_verified(finding)}"
         grid.add_row("trial", Text(f"{verdict}: {t.metric} {t.before:.4g} -> {t.after:.4g} "
                                    f"in {t.steps} steps"))
     body = Group(Text(finding.title, style="bold"), grid)
     return Padding(Group(title, Padding(body, (0, 0, 0, 3))), (0, 0, 1, 0))
+
+
+def _not_verified(finding: Finding) -> str:
+    if finding.validated is None:
+        return "inconclusive (neither copy beat a constant guess)"
+    return "did not help"
 
 
 def _value(value: Any) -> str:
