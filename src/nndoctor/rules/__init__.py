@@ -19,6 +19,7 @@ from nndoctor.rules import (
     dead_relu,
     double_softmax,
     eval_bug,
+    experiments_skipped,
     exploding_gradient,
     grad_not_zeroed,
     inputs_not_normalized,
@@ -34,6 +35,7 @@ from nndoctor.rules import (
     prediction_collapse,
     predictions_ignore_input,
     saturated_activations,
+    several_models,
     softmax_single_unit,
     too_few_updates,
     unshuffled_data,
@@ -76,6 +78,8 @@ RULES: tuple[ModuleType, ...] = (
     loss_plateau,
     accuracy_stuck,
     nan_loss,
+    several_models,
+    experiments_skipped,
 )
 
 
