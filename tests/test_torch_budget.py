@@ -138,7 +138,8 @@ def test_gan_is_diagnosed_as_one_model_with_a_note_and_no_false_alarm(tmp_path):
     assert len(note["evidence"]["not_diagnosed"]) == 1
     # The trace is the discriminator's alone: one record per step, never two.
     steps = [
-        json.loads(line) for line in (tmp_path / "run" / "trace.jsonl").open()
+        json.loads(line)
+        for line in (tmp_path / "run" / "trace.jsonl").open()
         if '"StepRecord"' in line or '"LossRun"' in line
     ]
     recorded = sum(1 if s["event"] == "StepRecord" else len(s["losses"]) for s in steps)
