@@ -96,7 +96,7 @@ def workload(name: str, rows: int) -> None:
         loss.backward()
         opt.step()
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-    print(f"{MARKER}{cpu:.6f} WALL={wall:.6f} PARAMS={params} LOSS={float(loss):.6g}", flush=True)
+    print(f"{MARKER}{cpu:.6f} WALL={wall:.6f} PARAMS={params} LOSS={loss.item():.6g}", flush=True)
 
 
 # ---------------------------------------------------------------- measuring

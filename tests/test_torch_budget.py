@@ -94,8 +94,8 @@ def test_experiments_over_the_memory_budget_are_skipped_with_a_note(monkeypatch)
 
 def test_large_parameters_are_read_from_a_sample_that_estimates_their_norm():
     torch.manual_seed(0)
-    layer = nn.Linear(512, 512)  # 262144 weights: over PARAM_SAMPLE, so sampled
-    assert layer.weight.numel() > probe_module.PARAM_SAMPLE
+    layer = nn.Linear(512, 512)  # 262144 weights: over PARAM_WHOLE, so sampled
+    assert layer.weight.numel() > probe_module.PARAM_WHOLE
     generator = torch.Generator().manual_seed(1)
     x = torch.randn(64, 512, generator=generator)
     y = (torch.rand(64, 512, generator=generator) > 0.5).float()
@@ -177,3 +177,30 @@ def test_a_single_model_script_has_no_several_models_note(tmp_path):
     ids = [f["id"] for f in report["findings"]]
     assert "several-models" not in ids and "experiments-skipped" not in ids
     assert report["healthy"], problem_ids(report)
+
+
+def test_watch_of_one_model_leaves_the_other_models_optimizer_out():
+    import nndoctor.torch as nnd_torch
+
+    torch.manual_seed(0)
+    generator = nn.Linear(2, 2)
+    discriminator = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 1))
+    opt_g = torch.optim.Adam(generator.parameters(), lr=1e-3)
+    opt_d = torch.optim.Adam(discriminator.parameters(), lr=1e-3)
+    bce = nn.BCEWithLogitsLoss()
+    ones, zeros = torch.ones(16, 1), torch.zeros(16, 1)
+    real = torch.randn(16, 2) + 3.0
+    with nnd_torch.watch(discriminator) as doctor:
+        for _ in range(5):  # the generator's optimizer steps first
+            z = torch.randn(16, 2)
+            opt_g.zero_grad()
+            bce(discriminator(generator(z)), ones).backward()
+            opt_g.step()
+            opt_d.zero_grad()
+            fake = generator(z).detach()
+            (bce(discriminator(real), ones) + bce(discriminator(fake), zeros)).backward()
+            opt_d.step()
+    assert doctor.probe.optimizers == [opt_d]
+    assert sum(isinstance(e, StepRecord) for e in doctor.session.events) == 5
+    note = next(f for f in doctor.report(trials=False).findings if f.id == "several-models")
+    assert note.severity == "info" and "Linear (6 parameters, Adam" in str(note.evidence)

@@ -68,13 +68,15 @@ TRIAL_COPIES = 9
 # output range, dead and saturated units): a fixed strided sample. 8192 rows give a
 # share within +-1.1% (95%: 1.96 * sqrt(0.25 / 8192)); smaller batches are read whole.
 STAT_ROWS = 8192
-# Elements of one parameter read for its gradient norm and update ratio: a fixed
-# strided sample of a larger tensor, whose norm is scaled by sqrt(numel / sample).
-# Full reductions over a 50M-parameter model cost ~20% of its step (issue 14's 6.4 s ->
-# 40.5 s); 65536 strided elements cost ~0.1 ms a tensor. Smaller tensors are read whole.
-PARAM_SAMPLE = 1 << 16
+# Parameters read for gradient norms and update ratios: a tensor of up to PARAM_WHOLE
+# elements whole; a larger one through a fixed strided sample of PARAM_SAMPLE elements,
+# whose norm is scaled by sqrt(numel / sample). The sample touches one cache line per
+# element, as many as a whole tensor of PARAM_WHOLE floats (4096 x 64-byte lines); its
+# norm is within ~1% of the whole one (Gaussian values: sqrt(2 / 4096) / 2). Full
+# reductions over a 50M-parameter model cost ~20% of its step (issue 14: 6.4 s -> 40.5 s).
+PARAM_WHOLE = 1 << 16
+PARAM_SAMPLE = 1 << 12
 MAX_ROOTS = 8  # models remembered (a GAN calls two); also the criterion terms of a step
-SIGNATURE_COLUMNS = 8  # columns that tell random-initialised units apart (distinct_rows)
 
 WEIGHT_LAYERS = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)
 ACTIVATIONS = (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.ELU, nn.GELU, nn.SiLU)
@@ -135,7 +137,7 @@ def sample_elements(t: torch.Tensor) -> tuple[torch.Tensor, float]:
     The stride is coprime with the last dimension, so the sample runs through every
     column of a weight matrix rather than a few of them."""
     n = t.numel()
-    if n <= PARAM_SAMPLE or not t.is_contiguous():
+    if n <= PARAM_WHOLE or not t.is_contiguous():
         return t, 1.0
     stride = -(-n // PARAM_SAMPLE)
     width = t.shape[-1] if t.ndim else 1
@@ -152,14 +154,12 @@ def norm(t: torch.Tensor) -> float:
 
 
 def distinct_rows(units: torch.Tensor) -> int:
-    """How many distinct rows. A few columns, read exactly, tell most rows apart in
-    one cheap pass (equal rows agree on them); only rows that agree there are compared
-    whole (torch.unique over all of a 4096 x 4096 weight took 0.23 s, issue 14)."""
-    width = units.shape[1] if units.ndim == 2 else 0
-    if units.shape[0] < 2 or width <= SIGNATURE_COLUMNS:
-        return int(torch.unique(units, dim=0).shape[0])
-    columns = units[:, :: width // SIGNATURE_COLUMNS]
-    _, inverse, counts = torch.unique(columns, dim=0, return_inverse=True, return_counts=True)
+    """How many distinct rows. Their first column, read exactly, tells most rows apart
+    (equal rows agree on it); only rows that share its value are compared whole
+    (torch.unique(dim=0) over all of a 4096 x 4096 weight took 0.23 s, issue 14)."""
+    if units.ndim != 2 or units.shape[0] < 2 or units.shape[1] < 2:
+        return int(torch.unique(units, dim=0).shape[0]) if units.ndim else 1
+    _, inverse, counts = torch.unique(units[:, 0], return_inverse=True, return_counts=True)
     if int(counts.max()) == 1:
         return int(units.shape[0])
     shared = counts[inverse] > 1
@@ -422,13 +422,13 @@ class TorchProbe:
                 if self._sampling():
                     self._activation_stats(module, output)
             return
-        if self.only_model is not None and module is not self.only_model:
-            return
-        self.last_root, self.last_leaf = module, self.leaf_in_root
         if not self.roots or self.roots[-1] is not module:
             # The models called lately, most recent last (a GAN's generator runs before
             # the discriminator's step and is stepped after it).
             self.roots = [m for m in self.roots if m is not module][-MAX_ROOTS + 1 :] + [module]
+        if self.only_model is not None and module is not self.only_model:
+            return
+        self.last_root, self.last_leaf = module, self.leaf_in_root
         if not any(True for _ in module.children()):
             self.last_leaf = module
         self.leaf_in_root = None
@@ -604,9 +604,11 @@ class TorchProbe:
         """Whether this optimizer trains another model than the one diagnosed."""
         if id(opt) in self.others:
             return True
-        if self.model is None or opt in self.optimizers:
+        model = self.model or self.only_model  # watch(model): known before its first step
+        if model is None or opt in self.optimizers:
             return False
-        if any(id(p) in self._model_ids for p in self._params_of(opt)):
+        ids = self._model_ids or {id(p) for p in model.parameters()}
+        if any(id(p) in ids for p in self._params_of(opt)):
             return False  # a second optimizer of the same model (parameter groups split)
         owner = self._owner(opt)
         size = sum(p.numel() for p in self._params_of(opt))
