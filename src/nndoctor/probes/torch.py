@@ -76,7 +76,12 @@ STAT_ROWS = 8192
 # reductions over a 50M-parameter model cost ~20% of its step (issue 14: 6.4 s -> 40.5 s).
 PARAM_WHOLE = 1 << 16
 PARAM_SAMPLE = 1 << 12
-MAX_ROOTS = 8  # models remembered (a GAN calls two); also the criterion terms of a step
+MAX_ROOTS = 8  # models remembered (a GAN calls two)
+MAX_TERMS = 8  # criterion calls remembered before a backward (a GAN's discriminator: two)
+# Graph nodes searched from the backward loss for the criterion terms: they sit at its
+# top (a + b, (a + b) / 2, a + lam * penalty); 64 nodes reach them without walking
+# the model's graph.
+GRAPH_NODES = 64
 
 WEIGHT_LAYERS = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)
 ACTIVATIONS = (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.ELU, nn.GELU, nn.SiLU)
@@ -225,10 +230,12 @@ class TorchProbe:
         self.others: dict[int, str] = {}  # id(optimizer) -> the model it trains, described
         self.roots: list[nn.Module] = []  # the models called lately, most recent last
         self._model_ids: set[int] = set()
-        # The criterion calls since the last step (output, target) and their values since
-        # the last backward: a loss of several terms is their sum, not term + penalty.
-        self.terms: list[tuple[torch.Tensor, torch.Tensor]] = []
-        self.term_values: list[torch.Tensor] = []
+        # Criterion calls (output, target, value) since the last backward, and those of
+        # them the backward loss was made of, since the last step: a loss of several
+        # terms is their sum, not a term plus a penalty; a call outside the graph (an
+        # evaluation without no_grad) is not part of it.
+        self.terms: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []
+        self.step_terms: list[tuple[torch.Tensor, torch.Tensor]] = []
         self.steps = 0
         self.zero_grads = 0
         self.zero_grads_at_last_step = -1
@@ -358,13 +365,8 @@ class TorchProbe:
             if not self.paused and tensor.numel() == 1:
                 self.backward_value = tensor
                 self.backward_calls += 1
-                if len(self.term_values) > 1 and self.loss_name is not None:
-                    with torch.no_grad():  # the data loss: every criterion term, summed
-                        self.loss_value = sum(
-                            (v.detach() for v in self.term_values[1:]),
-                            self.term_values[0].detach(),
-                        )
-                self.term_values = []
+                if self.terms and self.loss_name is not None:
+                    self._read_terms(tensor)
                 if self.loss_name is None:
                     self.loss_value = tensor  # no known loss function: this is the loss
                     if self.first_activation is None and isinstance(self.output, torch.Tensor):
@@ -490,10 +492,14 @@ class TorchProbe:
         if self.loss_name is None:
             self.loss_name, self.loss_location = meaning, user_location()
         self.target, self.loss_value = target, value if isinstance(value, torch.Tensor) else None
-        if torch.is_grad_enabled() and len(self.terms) < MAX_ROOTS:
-            self.terms.append((output, target))
-            if isinstance(value, torch.Tensor) and value.numel() == 1:
-                self.term_values.append(value)
+        if (
+            torch.is_grad_enabled()
+            and len(self.terms) < MAX_TERMS
+            and isinstance(value, torch.Tensor)
+            and value.numel() == 1
+            and value.grad_fn is not None
+        ):
+            self.terms.append((output, target, value))
         if self.output is None or output is not self.output:
             self.output = output
         self.loss_output = output  # evaluation calls of the model must not replace it
@@ -710,7 +716,7 @@ class TorchProbe:
         if self.only_optimizer is not None and opt is not self.only_optimizer:
             return
         if self._trains_other_model(opt):
-            self.terms, self.term_values = [], []
+            self.terms, self.step_terms = [], []
             return
         named = self._held(opt)
         if named and all(p.grad is None for _, p in named):
@@ -727,7 +733,7 @@ class TorchProbe:
                 )
             )
         self.steps += 1
-        self.terms, self.term_values = [], []
+        self.terms, self.step_terms = [], []
         self.zero_grads_at_last_step = self.zero_grads
         self.dead, self.saturated = {}, {}
         if self.steps in (1, EVERY_STEP_UNTIL) or self.steps % SPEC_EVERY == 0:
@@ -818,16 +824,46 @@ class TorchProbe:
             grads_zeroed=zeroed,
         )
 
+    def _read_terms(self, total: torch.Tensor) -> None:
+        """The criterion terms the backward loss is made of, found near the top of its
+        graph: the data loss is their sum, and their batches are this step's."""
+        order = {id(v): i for i, (_, _, v) in enumerate(self.terms)}
+        # Each node held while searching: the same node then has the same Python object.
+        nodes = [v.grad_fn for _, _, v in self.terms]
+        wanted = {id(n): term for n, term in zip(nodes, self.terms, strict=True)}
+        found: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []
+        queue, seen = [total.grad_fn], 0
+        while queue and wanted and seen < GRAPH_NODES:
+            node = queue.pop(0)
+            seen += 1
+            if node is None:
+                continue
+            if id(node) in wanted:
+                found.append(wanted.pop(id(node)))
+                continue
+            queue.extend(n for n, _ in node.next_functions)
+        del nodes
+        self.terms = []
+        if not found:
+            return
+        found.sort(key=lambda term: order[id(term[2])])  # the order of the calls
+        self.step_terms.extend((o, t) for o, t, _ in found)
+        if len(found) == 1:
+            self.loss_value = found[0][2]
+            return
+        with torch.no_grad():
+            self.loss_value = sum((v.detach() for _, _, v in found[1:]), found[0][2].detach())
+
     def _step_batch(self) -> tuple[torch.Tensor | None, torch.Tensor | None]:
         """The outputs and targets of this step. A loss of several criterion terms (a
         discriminator's real and fake halves) is read over all of them: each alone holds
         one class."""
         terms = [
             (o, t)
-            for o, t in self.terms
+            for o, t in self.step_terms
             if o.ndim >= 1 and t.ndim >= 1 and o.shape[0] == t.shape[0]
         ]
-        if len(terms) < 2 or len(terms) != len(self.terms):
+        if len(terms) < 2 or len(terms) != len(self.step_terms):
             return self.output, self.target
         last_o, last_t = terms[-1]
         if any(
