@@ -102,7 +102,7 @@ def workload(name: str, rows: int) -> None:
 # ---------------------------------------------------------------- measuring
 
 
-def measure_once(name: str, way: str, folder: Path) -> dict[str, float]:
+def measure_once(name: str, way: str, folder: Path) -> dict[str, Any]:
     """One fresh process: its peak RSS (MB) and the training seconds it printed."""
     command = [sys.executable, str(Path(__file__).resolve()), "--workload", name]
     options = WAYS[way]
@@ -130,16 +130,30 @@ def measure_once(name: str, way: str, folder: Path) -> dict[str, float]:
         "peak_rss_mb": usage.ru_maxrss / 1024,
         "train_seconds": float(found.group(1)),
         "train_wall_seconds": float(found.group(2)),
+        **({} if options is None else experiments(folder / f"{name}-{way}" / "report.json")),
     }
 
 
+def experiments(report_path: Path) -> dict[str, Any]:
+    """What ran on copies after the script, from the run's report."""
+    report = json.loads(report_path.read_text(encoding="utf-8"))
+    skipped = [f["title"] for f in report["findings"] if f["id"] == "experiments-skipped"]
+    return {"experiments": [e["name"] for e in report["experiments"]], "skipped": skipped}
+
+
 def measure(name: str, repeat: int, folder: Path) -> dict[str, Any]:
-    runs: dict[str, list[dict[str, float]]] = {way: [] for way in WAYS}
+    runs: dict[str, list[dict[str, Any]]] = {way: [] for way in WAYS}
     for i in range(repeat):
         for way in WAYS:
             print(f"{name}: {way} ({i + 1}/{repeat}) ...", file=sys.stderr, flush=True)
             runs[way].append(measure_once(name, way, folder))
     result: dict[str, Any] = {"description": SCENARIOS[name], "runs": runs}
+    last = runs["default"][-1]
+    result["default_experiments"] = (
+        f"skipped: {last['skipped'][0].split(': ', 1)[-1]}"
+        if last["skipped"]
+        else f"ran: {', '.join(last['experiments']) or 'none'}"
+    )
     for way, values in runs.items():
         result[way] = {
             key: statistics.median(v[key] for v in values)
@@ -155,17 +169,32 @@ def measure(name: str, repeat: int, folder: Path) -> dict[str, Any]:
 def table(results: dict[str, Any]) -> str:
     lines = [
         "| scenario | plain: peak RSS, training CPU s | `--no-experiments`: RSS ratio, time ratio "
-        "| default `nndoctor run`: RSS ratio, time ratio |",
-        "|---|---|---|---|",
+        "| default `nndoctor run`: RSS ratio, time ratio | experiments after the script |",
+        "|---|---|---|---|---|",
     ]
     for name, r in results.items():
         p, n, d = r["plain"], r["no-experiments"], r["default"]
         lines.append(
             f"| {name}: {r['description']} | {p['peak_rss_mb']:.0f} MB, {p['train_seconds']:.3f} s "
             f"| {n['rss_ratio']:.3f}, {n['time_ratio']:.3f} "
-            f"| {d['rss_ratio']:.3f}, {d['time_ratio']:.3f} |"
+            f"| {d['rss_ratio']:.3f}, {d['time_ratio']:.3f} | {r['default_experiments']} |"
         )
     return "\n".join(lines)
+
+
+def budget() -> str:
+    """The memory budget of the experiments, as the probe states it."""
+    sys.path.insert(0, str(ROOT / "src"))
+    from nndoctor.probes import torch as probe
+
+    return (
+        f"With experiments on, the probe keeps up to {probe.CACHED_BATCHES} distinct batches, "
+        f"each a strided sample of at most {probe.CACHE_ROWS} rows and "
+        f"{probe.CACHE_BATCH_BYTES >> 20} MB, on the CPU, and a CPU copy of the initial "
+        f"weights; the experiments run only when {probe.TRIAL_COPIES} copies of the "
+        f"parameters fit in {probe.TRIAL_BYTES >> 30} GB, else an `experiments-skipped` "
+        "note says why. With `--no-experiments` nothing is copied."
+    )
 
 
 def markdown(doc: dict[str, Any]) -> str:
@@ -184,6 +213,8 @@ def markdown(doc: dict[str, Any]) -> str:
             f"<= {TARGET_TIME}x training time.",
             "",
             table(doc["scenarios"]),
+            "",
+            budget(),
             "",
         ]
     )
