@@ -129,6 +129,11 @@ def user_location() -> Location | None:
     return None
 
 
+def _version(t: torch.Tensor) -> int:
+    """The tensor's in-place change counter; -1 for an inference tensor, which has none."""
+    return -1 if t.is_inference() else int(t._version)
+
+
 def sample_rows(t: torch.Tensor) -> torch.Tensor:
     """At most STAT_ROWS rows of a batch: every k-th row (a view, no copy), so sorted
     data keeps its mix of classes."""
@@ -532,10 +537,14 @@ class TorchProbe:
         if x.shape[0] != target.shape[0]:
             return
         # The same tensor, unchanged since it was cached (a full-batch loop): once.
-        source = (weakref.ref(x), x._version, weakref.ref(target), target._version)
-        if any(
-            s[0]() is x and s[1] == x._version and s[2]() is target and s[3] == target._version
-            for s in self._cached_from
+        source = (weakref.ref(x), _version(x), weakref.ref(target), _version(target))
+        if (
+            source[1] >= 0
+            and source[3] >= 0
+            and any(
+                s[0]() is x and s[1] == source[1] and s[2]() is target and s[3] == source[3]
+                for s in self._cached_from
+            )
         ):
             return
         rows = x.shape[0]
