@@ -31,6 +31,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/overhead.py
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/memory.py
 
 # Each case run plainly, and each buggy case's fix (bench/fixes/): one at a time.
 bench-cases: $(STAMP)

@@ -356,6 +356,9 @@ class ModelSpec:
     weight_decay: float | None = None
     # The label format the loss reads when it fixes one: "ids" (Keras sparse_*), "one-hot".
     label_format: str | None = None
+    # Other models the script trains with their own optimizers (a GAN): not diagnosed.
+    other_models: tuple[str, ...] = ()
+    experiments_skipped: str | None = None  # why no experiment ran on copies (a budget)
 
 
 @dataclass(frozen=True)

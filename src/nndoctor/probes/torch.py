@@ -4,12 +4,16 @@ Installed when the script imports torch (`nndoctor run`) or by `watch(...)`;
 every hook and patch is removed afterwards. Hooks never change an output or a
 gradient, never touch the global RNG, dtype, device or train/eval mode; a hook
 that fails records an internal error and training goes on. Statistics are
-reductions on the tensor's device, on sampled steps only.
+reductions on the tensor's device, on sampled steps only, over a bounded
+sample of the rows of a large batch and of the elements of a large tensor.
+
+Memory: with experiments off nothing is copied; with them on, the probe keeps
+a bounded sample of rows of each distinct batch and the initial weights, on
+the CPU, and only when the copies the experiments train fit TRIAL_BYTES.
 """
 
 from __future__ import annotations
 
-import copy
 import functools
 import math
 import traceback
@@ -47,7 +51,37 @@ LATE_FACTOR = 5  # a sampled step costs about one small-MLP step (bench/overhead
 SATURATION_MARGIN = 0.01  # TAXONOMY: within 1% of the limits
 SAMPLE_ROWS = 256  # rows of the first batch copied to profile inputs and labels
 SPEC_EVERY = 50  # steps between ModelSpec updates: a killed run keeps its counts
-CACHED_BATCHES = 8  # first batches copied for fix trials (nndoctor.probes.torch_trials)
+CACHED_BATCHES = 8  # first distinct batches sampled for fix trials (probes.torch_trials)
+CACHE_CALLS = 4 * CACHED_BATCHES  # loss calls looked at for them: a loop of 2 batches stops
+# Rows kept of one cached batch: at most CACHE_ROWS (the largest full batch of the
+# bench cases, load_digits' 1797 rows, is kept whole) and at most CACHE_BATCH_BYTES of
+# inputs, so the 8 cached batches hold <= 64 MB whatever the batch (issue 14).
+CACHE_ROWS = 2048
+CACHE_BATCH_BYTES = 8 << 20
+# The memory the experiments may add after the script (issue 14: a stated budget):
+# per parameter they hold the initial weights, then two training copies, each with its
+# gradient and up to two optimizer moments (Adam): 1 + 2 * (1 + 1 + 2) = 9 copies.
+# Beyond the budget (~30M float32 parameters) they are skipped and the report says so.
+TRIAL_BYTES = 1 << 30
+TRIAL_COPIES = 9
+# Rows of a batch read for the per-step statistics (prediction and label counts,
+# output range, dead and saturated units): a fixed strided sample. 8192 rows give a
+# share within +-1.1% (95%: 1.96 * sqrt(0.25 / 8192)); smaller batches are read whole.
+STAT_ROWS = 8192
+# Parameters read for gradient norms and update ratios: a tensor of up to PARAM_WHOLE
+# elements whole; a larger one through a fixed strided sample of PARAM_SAMPLE elements,
+# whose norm is scaled by sqrt(numel / sample). The sample touches one cache line per
+# element, as many as a whole tensor of PARAM_WHOLE floats (4096 x 64-byte lines); its
+# norm is within ~1% of the whole one (Gaussian values: sqrt(2 / 4096) / 2). Full
+# reductions over a 50M-parameter model cost ~20% of its step (issue 14: 6.4 s -> 40.5 s).
+PARAM_WHOLE = 1 << 16
+PARAM_SAMPLE = 1 << 12
+MAX_ROOTS = 8  # models remembered (a GAN calls two)
+MAX_TERMS = 8  # criterion calls remembered before a backward (a GAN's discriminator: two)
+# Graph nodes searched from the backward loss for the criterion terms: they sit at its
+# top (a + b, (a + b) / 2, a + lam * penalty); 64 nodes reach them without walking
+# the model's graph.
+GRAPH_NODES = 64
 
 WEIGHT_LAYERS = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)
 ACTIVATIONS = (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.ELU, nn.GELU, nn.SiLU)
@@ -95,10 +129,58 @@ def user_location() -> Location | None:
     return None
 
 
+def _version(t: torch.Tensor) -> int:
+    """The tensor's in-place change counter; -1 for an inference tensor, which has none."""
+    return -1 if t.is_inference() else int(t._version)
+
+
+def sample_rows(t: torch.Tensor) -> torch.Tensor:
+    """At most STAT_ROWS rows of a batch: every k-th row (a view, no copy), so sorted
+    data keeps its mix of classes."""
+    n = t.shape[0] if t.ndim else 0
+    return t if n <= STAT_ROWS else t[:: -(-n // STAT_ROWS)]
+
+
+def sample_elements(t: torch.Tensor) -> tuple[torch.Tensor, float]:
+    """A fixed strided sample of a large tensor (a view, no copy) and numel / its size.
+
+    The stride is coprime with the last dimension, so the sample runs through every
+    column of a weight matrix rather than a few of them."""
+    n = t.numel()
+    if n <= PARAM_WHOLE or not t.is_contiguous():
+        return t, 1.0
+    stride = -(-n // PARAM_SAMPLE)
+    width = t.shape[-1] if t.ndim else 1
+    while math.gcd(stride, width) != 1:
+        stride += 1
+    view = t.view(-1)[::stride]
+    return view, n / view.numel()
+
+
+def norm(t: torch.Tensor) -> float:
+    """The L2 norm of a tensor, estimated from its strided sample when it is large."""
+    view, scale = sample_elements(t.detach())
+    return float(torch.linalg.vector_norm(view)) * math.sqrt(scale)
+
+
+def distinct_rows(units: torch.Tensor) -> int:
+    """How many distinct rows. Their first column, read exactly, tells most rows apart
+    (equal rows agree on it); only rows that share its value are compared whole
+    (torch.unique(dim=0) over all of a 4096 x 4096 weight took 0.23 s, issue 14)."""
+    if units.ndim != 2 or units.shape[0] < 2 or units.shape[1] < 2:
+        return int(torch.unique(units, dim=0).shape[0]) if units.ndim else 1
+    _, inverse, counts = torch.unique(units[:, 0], return_inverse=True, return_counts=True)
+    if int(counts.max()) == 1:
+        return int(units.shape[0])
+    shared = counts[inverse] > 1
+    return int((~shared).sum()) + int(torch.unique(units[shared], dim=0).shape[0])
+
+
 def infer_activation(output: torch.Tensor) -> str:
     """What the output looks like: softmax rows, log-softmax rows, sigmoid range or raw."""
     if output.ndim == 0 or not torch.is_floating_point(output):
         return "linear"
+    output = sample_rows(output)
     out = (
         output.detach().float().reshape(output.shape[0], -1)
         if output.ndim > 1
@@ -147,6 +229,18 @@ class TorchProbe:
         self.loss_location: Location | None = None
         self.optimizer_location: Location | None = None
         self.optimizers: list[torch.optim.Optimizer] = []
+        # Several models in one script (a GAN): the first optimizer to step and the model
+        # it trains are diagnosed; an optimizer holding none of that model's parameters
+        # trains another model, whose steps are left out of the trace (issue 14, item 7).
+        self.others: dict[int, str] = {}  # id(optimizer) -> the model it trains, described
+        self.roots: list[nn.Module] = []  # the models called lately, most recent last
+        self._model_ids: set[int] = set()
+        # Criterion calls (output, target, value) since the last backward, and those of
+        # them the backward loss was made of, since the last step: a loss of several
+        # terms is their sum, not a term plus a penalty; a call outside the graph (an
+        # evaluation without no_grad) is not part of it.
+        self.terms: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []
+        self.step_terms: list[tuple[torch.Tensor, torch.Tensor]] = []
         self.steps = 0
         self.zero_grads = 0
         self.zero_grads_at_last_step = -1
@@ -157,7 +251,10 @@ class TorchProbe:
         self.spec_sent = False
         self.steps_without_grad = 0
         self.paused = False  # fix trials train copies: the hooks must not record them
-        self.batches: list[tuple[torch.Tensor, torch.Tensor]] = []
+        self.batches: list[tuple[torch.Tensor, torch.Tensor]] = []  # sampled rows, on the CPU
+        self._cached_from: list[tuple[Any, int, Any, int]] = []
+        self._cache_calls = 0
+        self.trials_skipped: str | None = None  # why the experiments will not run
         self.loss_fn: Callable[[Any, Any], Any] | None = None
         self._last_input: Any = None
         self.initial_state: dict[str, Any] | None = None
@@ -273,6 +370,8 @@ class TorchProbe:
             if not self.paused and tensor.numel() == 1:
                 self.backward_value = tensor
                 self.backward_calls += 1
+                if self.terms and self.loss_name is not None:
+                    self._read_terms(tensor)
                 if self.loss_name is None:
                     self.loss_value = tensor  # no known loss function: this is the loss
                     if self.first_activation is None and isinstance(self.output, torch.Tensor):
@@ -330,6 +429,10 @@ class TorchProbe:
                 if self._sampling():
                     self._activation_stats(module, output)
             return
+        if not self.roots or self.roots[-1] is not module:
+            # The models called lately, most recent last (a GAN's generator runs before
+            # the discriminator's step and is stepped after it).
+            self.roots = [m for m in self.roots if m is not module][-MAX_ROOTS + 1 :] + [module]
         if self.only_model is not None and module is not self.only_model:
             return
         self.last_root, self.last_leaf = module, self.leaf_in_root
@@ -357,7 +460,8 @@ class TorchProbe:
     def _activation_stats(self, module: nn.Module, output: Any) -> None:
         if not isinstance(output, torch.Tensor) or output.ndim < 2 or output.shape[0] < 2:
             return
-        units = output.detach().transpose(0, 1).reshape(output.shape[1], -1)  # (units, values)
+        output = sample_rows(output.detach())
+        units = output.transpose(0, 1).reshape(output.shape[1], -1)  # (units, values)
         if isinstance(module, ACTIVATIONS):
             self.dead[self._name(module)] = float((units <= 0).all(dim=1).float().mean())
         for kind, (low, high) in SQUASHING.items():
@@ -393,6 +497,14 @@ class TorchProbe:
         if self.loss_name is None:
             self.loss_name, self.loss_location = meaning, user_location()
         self.target, self.loss_value = target, value if isinstance(value, torch.Tensor) else None
+        if (
+            torch.is_grad_enabled()
+            and len(self.terms) < MAX_TERMS
+            and isinstance(value, torch.Tensor)
+            and value.numel() == 1
+            and value.grad_fn is not None
+        ):
+            self.terms.append((output, target, value))
         if self.output is None or output is not self.output:
             self.output = output
         self.loss_output = output  # evaluation calls of the model must not replace it
@@ -405,14 +517,54 @@ class TorchProbe:
         if not self.profiled:
             self._profile(output, target)
 
+    def keeps_batches(self) -> bool:
+        """Whether experiments will run on copies after the script: only then are rows
+        of the batches kept (issue 14: no copies when no trial will run)."""
+        return bool(getattr(self.session, "experiments", True)) and self.trials_skipped is None
+
     @torch.no_grad()
     def _cache_batch(self, target: torch.Tensor) -> None:
-        x = self._last_input
+        x, self._last_input = self._last_input, None
         if len(self.batches) >= CACHED_BATCHES or not isinstance(x, torch.Tensor):
             return
-        if x.ndim and target.ndim and x.shape[0] == target.shape[0]:
-            self.batches.append((x.detach().clone(), target.detach().clone()))
-        self._last_input = None
+        self._cache_calls += 1
+        if (
+            self._cache_calls > CACHE_CALLS
+            or not self.keeps_batches()
+            or not (x.ndim and target.ndim)
+        ):
+            return
+        if x.shape[0] != target.shape[0]:
+            return
+        # The same tensor, unchanged since it was cached (a full-batch loop): once.
+        source = (weakref.ref(x), _version(x), weakref.ref(target), _version(target))
+        if (
+            source[1] >= 0
+            and source[3] >= 0
+            and any(
+                s[0]() is x and s[1] == source[1] and s[2]() is target and s[3] == source[3]
+                for s in self._cached_from
+            )
+        ):
+            return
+        rows = x.shape[0]
+        row_bytes = max(1, x[:1].numel() * x.element_size())
+        keep = max(1, min(CACHE_ROWS, CACHE_BATCH_BYTES // row_bytes))
+        # Every k-th row, on the CPU: a sorted batch keeps its mix of classes, and the
+        # user's device keeps its memory.
+        step = -(-rows // keep) if rows > keep else 1
+        batch = (
+            x.detach()[::step].to("cpu", copy=True),
+            target.detach()[::step].to("cpu", copy=True),
+        )
+        self._cached_from.append(source)
+        if not any(
+            b[0].shape == batch[0].shape
+            and torch.equal(b[0], batch[0])
+            and torch.equal(b[1], batch[1])
+            for b in self.batches
+        ):
+            self.batches.append(batch)
 
     @torch.no_grad()
     def _profile(self, output: torch.Tensor, target: torch.Tensor) -> None:
@@ -425,6 +577,7 @@ class TorchProbe:
             if isinstance(first, torch.Tensor)
             else None
         )
+        self._first_input = None  # not kept alive: it may be a large batch
         y = target.detach()[:SAMPLE_ROWS].cpu().numpy()
         if x is not None and x.ndim >= 1 and y.ndim >= 1 and x.shape[0] == y.shape[0]:
             labels = profile_labels(y.astype(np.float64), y.shape[0]) if y.size else None
@@ -454,18 +607,61 @@ class TorchProbe:
         for group in opt.param_groups:
             yield from group["params"]
 
+    def _owner(self, opt: torch.optim.Optimizer) -> nn.Module | None:
+        """The model called lately whose parameters this optimizer holds."""
+        held = {id(p) for p in self._params_of(opt)}
+        for root in reversed([*self.roots, *([self.last_root] if self.last_root else [])]):
+            if any(id(p) in held for p in root.parameters()):
+                return root
+        return None
+
+    def _trains_other_model(self, opt: torch.optim.Optimizer) -> bool:
+        """Whether this optimizer trains another model than the one diagnosed."""
+        if id(opt) in self.others:
+            return True
+        model = self.model or self.only_model  # watch(model): known before its first step
+        if model is None or opt in self.optimizers:
+            return False
+        ids = self._model_ids or {id(p) for p in model.parameters()}
+        if any(id(p) in ids for p in self._params_of(opt)):
+            return False  # a second optimizer of the same model (parameter groups split)
+        owner = self._owner(opt)
+        size = sum(p.numel() for p in self._params_of(opt))
+        where = user_location()
+        self.others[id(opt)] = (
+            f"{type(owner).__name__ if owner is not None else 'a model'} ({size:,} parameters, "
+            f"{type(opt).__name__}"
+            + (f" stepped at {Path(where.file).name}:{where.line})" if where else ")")
+        )
+        self.trials_skipped = (
+            "the script trains several models; copies of one trained alone would not "
+            "replay their game"
+        )
+        self.batches, self._cached_from = [], []
+        self._emit_spec()
+        return True
+
     def _pre_step(self, opt: torch.optim.Optimizer, args: Any, kwargs: Any) -> None:
         if self.only_optimizer is not None and opt is not self.only_optimizer:
+            return
+        if self._trains_other_model(opt):
             return
         if opt not in self.optimizers:
             self.optimizers.append(opt)
             self.optimizer_location = self.optimizer_location or user_location()
         if self.model is None:
-            self.model = self.only_model or self.last_root
+            self.model = self.only_model or self._owner(opt) or self.last_root
             # torch.compile wraps the model: name layers after the user's own module.
             self.model = getattr(self.model, "_orig_mod", self.model)
-            if self.model is not None:  # fix trials start from the weights training started from
-                self.initial_state = copy.deepcopy(self.model.state_dict())
+            if self.model is not None:
+                self._model_ids = {id(p) for p in self.model.parameters()}
+            self._budget_trials()
+            if self.model is not None and self.keeps_batches():
+                # Fix trials start from the weights training started from (on the CPU).
+                self.initial_state = {
+                    k: v.detach().to("cpu", copy=True) if isinstance(v, torch.Tensor) else v
+                    for k, v in self.model.state_dict().items()
+                }
             self.session.framework = "torch"
             self._emit_layers()
             self._emit_spec()
@@ -473,14 +669,31 @@ class TorchProbe:
         if self._sampling():
             self._read_penalty()
             with torch.no_grad():
-                self.snapshot = {n: p.detach().clone() for n, p in named if p.ndim > 1}
+                # Of a large tensor only its strided sample: the update ratio is the
+                # sample's, the gradient norm the sample's scaled to the whole tensor.
+                self.snapshot = {
+                    n: sample_elements(p.detach())[0].clone() for n, p in named if p.ndim > 1
+                }
                 self.grad_norms = [
-                    NamedValue(n, float(torch.linalg.vector_norm(p.grad)))
+                    NamedValue(n, norm(p.grad))
                     for n, p in named
                     if p.grad is not None and p.ndim > 1
                 ]
         else:
             self.snapshot, self.grad_norms = {}, []
+
+    def _budget_trials(self) -> None:
+        """Skip the experiments when the copies they train would exceed TRIAL_BYTES."""
+        if self.model is None or not getattr(self.session, "experiments", True):
+            return
+        size = sum(p.numel() * p.element_size() for p in self.model.parameters())
+        if size * TRIAL_COPIES > TRIAL_BYTES:
+            self.trials_skipped = (
+                f"the model's {size / 2**20:.0f} MB of parameters would need about "
+                f"{size * TRIAL_COPIES / 2**30:.1f} GB for the copies the experiments "
+                f"train, over their budget of {TRIAL_BYTES / 2**30:.0f} GB"
+            )
+            self.batches, self._cached_from = [], []
 
     @torch.no_grad()
     def _read_penalty(self) -> None:
@@ -492,7 +705,10 @@ class TorchProbe:
         if not isinstance(data, torch.Tensor) or data.numel() != 1:
             return
         penalty = float(total.detach()) - float(data.detach())
-        squares = sum(float(p.detach().pow(2).sum()) for _, p in self._model_params())
+        # Exact, not sampled: two readings must agree within L2_AGREE; a norm copies nothing.
+        squares = sum(
+            float(torch.linalg.vector_norm(p.detach())) ** 2 for _, p in self._model_params()
+        )
         if penalty > 0 and squares > 0 and math.isfinite(penalty):
             self.l2_readings[1 if self.l2_readings else 0 :] = [(penalty / squares, squares)]
 
@@ -507,6 +723,9 @@ class TorchProbe:
 
     def _post_step(self, opt: torch.optim.Optimizer, args: Any, kwargs: Any) -> None:
         if self.only_optimizer is not None and opt is not self.only_optimizer:
+            return
+        if self._trains_other_model(opt):
+            self.terms, self.step_terms = [], []
             return
         named = self._held(opt)
         if named and all(p.grad is None for _, p in named):
@@ -523,6 +742,7 @@ class TorchProbe:
                 )
             )
         self.steps += 1
+        self.terms, self.step_terms = [], []
         self.zero_grads_at_last_step = self.zero_grads
         self.dead, self.saturated = {}, {}
         if self.steps in (1, EVERY_STEP_UNTIL) or self.steps % SPEC_EVERY == 0:
@@ -563,7 +783,7 @@ class TorchProbe:
                 self.penalty_share = max(self.penalty_share or 0.0, (t - d) / t)
         out = self.loss_output
         if isinstance(out, torch.Tensor) and out.numel() and torch.is_floating_point(out):
-            low, high = torch.aminmax(out.detach())
+            low, high = torch.aminmax(sample_rows(out.detach()))
             self.output_range = (
                 min(self.output_range[0], float(low)),
                 max(self.output_range[1], float(high)),
@@ -581,18 +801,22 @@ class TorchProbe:
                 new = current.get(name)
                 if new is None:
                     continue
-                delta = torch.linalg.vector_norm(new.detach() - old)
+                new = sample_elements(new.detach())[0]
+                if new.shape != old.shape:
+                    continue
+                delta = torch.linalg.vector_norm(new - old)
                 changed = changed or bool(delta > 0)
                 ratios.append(
                     NamedValue(name, float(delta / torch.linalg.vector_norm(old).clamp_min(1e-12)))
                 )
         pred = labels = None
-        if self._sampling() and self.output is not None and self.output.ndim >= 1:
-            out = self.output.detach()
+        output, target = self._step_batch()
+        if self._sampling() and output is not None and output.ndim >= 1:
+            out = sample_rows(output.detach())
             rows = out.reshape(out.shape[0], -1) if out.ndim > 1 else out.reshape(-1, 1)
             classes = self._classes(rows)
             pred = tuple(int(c) for c in torch.bincount(classes, minlength=2).tolist())
-            labels = self._label_counts()
+            labels = self._label_counts(target)
         zeroed = self._zeroed()
         return StepRecord(
             step=self.steps,
@@ -609,11 +833,65 @@ class TorchProbe:
             grads_zeroed=zeroed,
         )
 
-    def _label_counts(self) -> tuple[int, ...] | None:
-        target = self.target
+    def _read_terms(self, total: torch.Tensor) -> None:
+        """The criterion terms the backward loss is made of, found near the top of its
+        graph: the data loss is their sum, and their batches are this step's."""
+        order = {id(v): i for i, (_, _, v) in enumerate(self.terms)}
+        # Each node held while searching: the same node then has the same Python object.
+        nodes = [v.grad_fn for _, _, v in self.terms]
+        wanted = {id(n): term for n, term in zip(nodes, self.terms, strict=True)}
+        found: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []
+        queue, seen = [total.grad_fn], 0
+        while queue and wanted and seen < GRAPH_NODES:
+            node = queue.pop(0)
+            seen += 1
+            if node is None:
+                continue
+            if id(node) in wanted:
+                found.append(wanted.pop(id(node)))
+                continue
+            queue.extend(n for n, _ in node.next_functions)
+        del nodes
+        self.terms = []
+        if not found:
+            return
+        found.sort(key=lambda term: order[id(term[2])])  # the order of the calls
+        self.step_terms.extend((o, t) for o, t, _ in found)
+        if len(found) == 1:
+            self.loss_value = found[0][2]
+            return
+        with torch.no_grad():
+            self.loss_value = sum((v.detach() for _, _, v in found[1:]), found[0][2].detach())
+
+    def _step_batch(self) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+        """The outputs and targets of this step. A loss of several criterion terms (a
+        discriminator's real and fake halves) is read over all of them: each alone holds
+        one class."""
+        terms = [
+            (o, t)
+            for o, t in self.step_terms
+            if o.ndim >= 1 and t.ndim >= 1 and o.shape[0] == t.shape[0]
+        ]
+        if len(terms) < 2 or len(terms) != len(self.step_terms):
+            return self.output, self.target
+        last_o, last_t = terms[-1]
+        if any(
+            o.shape[1:] != last_o.shape[1:]
+            or t.shape[1:] != last_t.shape[1:]
+            or t.dtype != last_t.dtype
+            for o, t in terms
+        ):
+            return self.output, self.target
+        with torch.no_grad():
+            return (
+                torch.cat([sample_rows(o.detach()) for o, _ in terms]),
+                torch.cat([sample_rows(t.detach()) for _, t in terms]),
+            )
+
+    def _label_counts(self, target: torch.Tensor | None) -> tuple[int, ...] | None:
         if target is None or target.ndim == 0:
             return None
-        t = target.detach()
+        t = sample_rows(target.detach())
         if t.ndim == 2 and t.shape[1] > 1:
             t = t.argmax(dim=1)
         t = t.reshape(-1)
@@ -642,12 +920,12 @@ class TorchProbe:
         for i, (name, layer) in enumerate(weights):
             w = layer.weight.detach()
             units = w.reshape(w.shape[0], -1)
-            distinct = torch.unique(units, dim=0).shape[0]
+            distinct = distinct_rows(units)
             self.session.emit(
                 LayerInit(
                     name=name,
                     fan_in=int(units.shape[1]),
-                    std=float(w.float().std()),
+                    std=float(sample_elements(w)[0].float().std()),
                     identical_units=int(
                         units.shape[0] - distinct + (1 if distinct < units.shape[0] else 0)
                     ),
@@ -703,6 +981,8 @@ class TorchProbe:
                 same_batch_every_step=len(self.inputs_seen) == 1 if self.steps >= 2 else None,
                 batch_rows=next(iter(self.inputs_seen))[1][0] if self.inputs_seen else None,
                 linear_stack=self.links[1] > 0 and self.links[0] == 0 if sum(self.links) else None,
+                other_models=tuple(self.others.values()),
+                experiments_skipped=self.trials_skipped,
             )
         )
         self.spec_sent = True

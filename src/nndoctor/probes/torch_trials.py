@@ -299,13 +299,17 @@ def _constant_guess(held: list[Any], balanced: bool) -> float | None:
 
 
 def _batches(probe: TorchProbe) -> list[Any]:
-    """The distinct cached batches: a full-batch loop feeds the same rows at every step,
-    and copies of one batch held out would be training rows measured as held ones."""
+    """The distinct cached batches, on the model's device: a full-batch loop feeds the
+    same rows at every step, and copies of one batch held out would be training rows
+    measured as held ones. The probe keeps them on the CPU (a bounded sample of rows)."""
+    device = next((p.device for p in probe.model.parameters()), None) if probe.model else None
     distinct: list[Any] = []
     for x, t in probe.batches:
         if not any(x.shape == y.shape and torch.equal(x, y) for y, _ in distinct):
             distinct.append((x, t))
-    return distinct
+    if device is None or device.type == "cpu":
+        return distinct
+    return [(x.to(device), t.to(device)) for x, t in distinct]
 
 
 def _split(batches: list[Any]) -> tuple[list[Any], list[Any]]:
@@ -872,7 +876,7 @@ def _fix_linear_stack(probe: TorchProbe, user: Setup) -> list[Any]:
     try:
         model.eval()
         with torch.no_grad():
-            model(probe.batches[0][0][:2])
+            model(_batches(probe)[0][0][:2])
     finally:
         for handle in handles:
             handle.remove()

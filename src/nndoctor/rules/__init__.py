@@ -20,6 +20,7 @@ from nndoctor.rules import (
     dead_relu,
     double_softmax,
     eval_bug,
+    experiments_skipped,
     exploding_gradient,
     grad_not_zeroed,
     inputs_not_normalized,
@@ -37,6 +38,7 @@ from nndoctor.rules import (
     predictions_ignore_input,
     saturated_activations,
     script_failed,
+    several_models,
     softmax_single_unit,
     too_few_updates,
     unshuffled_data,
@@ -82,11 +84,21 @@ RULES: tuple[ModuleType, ...] = (
     loss_plateau,
     accuracy_stuck,
     nan_loss,
+    several_models,
+    experiments_skipped,
 )
 
 
 # Findings about how the run went, not read from its training (TAXONOMY, "About the run").
-ABOUT_THE_RUN = frozenset({script_failed.ID, no_training_observed.ID, "internal-error"})
+ABOUT_THE_RUN = frozenset(
+    {
+        script_failed.ID,
+        no_training_observed.ID,
+        several_models.ID,
+        experiments_skipped.ID,
+        "internal-error",
+    }
+)
 
 
 def by_id() -> dict[str, ModuleType]:

@@ -41,6 +41,8 @@ TREND_STEPS = 20  # the trend test needs quarters of 5+ steps
 
 
 def check(obs: Observations) -> list[Finding]:
+    if obs.model is not None and obs.model.other_models:
+        return []  # trained against another model (a GAN): its loss need not fall
     losses = [r.loss for r in obs.trace if r.loss is not None]
     if len(losses) < MIN_STEPS:
         return []
