@@ -52,6 +52,12 @@ class LabelStats:
     max: float
     counts: tuple[int, ...]
     nonfinite: int
+    # The trivial regressors' losses on these targets: predicting each output
+    # column's mean (its variance, the MSE baseline) or median (the L1 baseline).
+    mean: float | None = None
+    std: float | None = None
+    column_variance: float | None = None  # mean over output columns
+    column_abs_deviation: float | None = None  # mean |y - column median|, over columns
 
 
 @dataclass(frozen=True)
@@ -242,6 +248,13 @@ class StepRecord:
     dead_fractions: tuple[NamedValue, ...] = ()  # units at 0 for every sample of the batch
     saturated_fractions: tuple[NamedValue, ...] = ()  # units within 1% of their limits
     grads_zeroed: bool | None = None  # gradients were reset since the previous step
+    # The script's own held-out evaluation (Keras validation_data/validation_split)
+    # reported at this step: its loss and accuracy.
+    val_loss: float | None = None
+    val_metric: float | None = None
+    # Regression targets of this batch: (rows, variance about each output column's
+    # mean, mean absolute deviation from its median), averaged over the columns.
+    target_spread: tuple[float, float, float] | None = None
 
 
 @dataclass(frozen=True)

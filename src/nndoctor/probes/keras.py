@@ -712,7 +712,11 @@ class DiagnosisCallback(keras.callbacks.Callback):
     def _epoch_end(self, logs: dict[str, Any]) -> None:
         """The epoch's accuracy, as Keras prints it, goes on the epoch's last step."""
         metric = _accuracy(logs)
-        self._flush(float(logs[metric]) if metric else None)
+        held = {
+            "val_loss": logs.get("val_loss"),
+            "val_metric": logs.get(f"val_{metric}") if metric else None,
+        }
+        self._flush(float(logs[metric]) if metric else None, held)
 
     def _batch_size(self, first: int, last: int) -> int:
         """Samples in batches first..last: the running means are weighted by them."""
@@ -730,13 +734,17 @@ class DiagnosisCallback(keras.callbacks.Callback):
         self._running[key] = (mean * (count + size), count + size)
         return (mean * (count + size) - total) / size
 
-    def _flush(self, metric: float | None = None) -> None:
+    def _flush(self, metric: float | None = None, held: dict[str, Any] | None = None) -> None:
         if self._pending is None:
             return
         record = self._pending
         self._pending = None
         if metric is not None:
             record = dataclasses.replace(record, metric=metric)
+        # validation_data / validation_split: Keras evaluates them at the epoch's end.
+        held = {k: float(v) for k, v in (held or {}).items() if v is not None}
+        if held:
+            record = dataclasses.replace(record, **held)
         self.session.emit(record)
 
 

@@ -593,6 +593,8 @@ class TorchProbe:
             classes = self._classes(rows)
             pred = tuple(int(c) for c in torch.bincount(classes, minlength=2).tolist())
             labels = self._label_counts()
+        regression = self.loss_name is not None and self.loss_name[0] in ("mse", "l1")
+        spread = self._target_spread() if regression and self._sampling() else None
         zeroed = self._zeroed()
         return StepRecord(
             step=self.steps,
@@ -607,7 +609,20 @@ class TorchProbe:
             dead_fractions=tuple(NamedValue(k, v) for k, v in self.dead.items()),
             saturated_fractions=tuple(NamedValue(k, v) for k, v in self.saturated.items()),
             grads_zeroed=zeroed,
+            target_spread=spread,
         )
+
+    def _target_spread(self) -> tuple[float, float, float] | None:
+        """Spread of this batch's real-valued targets: the trivial regressor's MSE and L1."""
+        target = self.target
+        if target is None or not torch.is_floating_point(target) or target.ndim == 0:
+            return None
+        rows = target.detach().reshape(target.shape[0], -1).double()
+        if rows.shape[0] < 2:
+            return None
+        variance = float(rows.var(dim=0).mean())  # unbiased: batch means are estimates too
+        deviation = float((rows - rows.median(dim=0).values).abs().mean())
+        return (float(rows.shape[0]), variance, deviation)
 
     def _label_counts(self) -> tuple[int, ...] | None:
         target = self.target

@@ -34,7 +34,12 @@ from nndoctor.observations import Observations
 
 ID = "params-not-updated"
 KIND = "cause"
-EXPLAINS = ("loss-plateau", "accuracy-stuck", "prediction-collapse")
+EXPLAINS = (
+    "loss-plateau",
+    "accuracy-stuck",
+    "prediction-collapse",
+    "no-better-than-baseline",
+)
 MIN_RECORDS = 3  # weights identical across 3+ recorded steps: not one lucky no-op
 
 
