@@ -248,13 +248,23 @@ class StepRecord:
     dead_fractions: tuple[NamedValue, ...] = ()  # units at 0 for every sample of the batch
     saturated_fractions: tuple[NamedValue, ...] = ()  # units within 1% of their limits
     grads_zeroed: bool | None = None  # gradients were reset since the previous step
-    # The script's own held-out evaluation (Keras validation_data/validation_split)
-    # reported at this step: its loss and accuracy.
-    val_loss: float | None = None
-    val_metric: float | None = None
     # Regression targets of this batch: (rows, variance about each output column's
     # mean, mean absolute deviation from its median), averaged over the columns.
     target_spread: tuple[float, float, float] | None = None
+
+
+@dataclass(frozen=True)
+class HeldOut:
+    """One evaluation by the script itself on data it does not train on.
+
+    Keras: `validation_data`/`validation_split` at an epoch's end. PyTorch: the
+    loss calls made under `torch.no_grad()` between two optimizer steps.
+    """
+
+    step: int  # optimizer steps done before it
+    loss: float | None
+    accuracy: float | None
+    samples: int | None
 
 
 @dataclass(frozen=True)
@@ -363,6 +373,7 @@ class Observations:
     label_control: LabelControl | None = None
     lr_probe: LRProbe | None = None
     input_dependence: InputDependence | None = None
+    held_out: tuple[HeldOut, ...] = ()
 
     @property
     def losses(self) -> list[float]:
@@ -390,6 +401,7 @@ _APPEND_FIELDS = {
     InternalError: "errors",
     LayerInit: "init",
     FixTrial: "fix_trials",
+    HeldOut: "held_out",
 }
 EVENT_TYPES: dict[str, type] = {t.__name__: t for t in [*_SINGLE_FIELDS, *_APPEND_FIELDS, LossRun]}
 

@@ -41,6 +41,7 @@ from nndoctor import session as _session
 from nndoctor.findings import Location
 from nndoctor.observations import (
     DataProfile,
+    HeldOut,
     InternalError,
     LayerInit,
     LayerSpec,
@@ -712,11 +713,18 @@ class DiagnosisCallback(keras.callbacks.Callback):
     def _epoch_end(self, logs: dict[str, Any]) -> None:
         """The epoch's accuracy, as Keras prints it, goes on the epoch's last step."""
         metric = _accuracy(logs)
-        held = {
-            "val_loss": logs.get("val_loss"),
-            "val_metric": logs.get(f"val_{metric}") if metric else None,
-        }
-        self._flush(float(logs[metric]) if metric else None, held)
+        self._flush(float(logs[metric]) if metric else None)
+        # validation_data / validation_split: Keras evaluates them at the epoch's end.
+        val_loss, val_accuracy = logs.get("val_loss"), logs.get(f"val_{metric}")
+        if val_loss is not None or (metric and val_accuracy is not None):
+            self.session.emit(
+                HeldOut(
+                    self.steps,
+                    None if val_loss is None else float(val_loss),
+                    None if not metric or val_accuracy is None else float(val_accuracy),
+                    None,
+                )
+            )
 
     def _batch_size(self, first: int, last: int) -> int:
         """Samples in batches first..last: the running means are weighted by them."""
@@ -734,17 +742,13 @@ class DiagnosisCallback(keras.callbacks.Callback):
         self._running[key] = (mean * (count + size), count + size)
         return (mean * (count + size) - total) / size
 
-    def _flush(self, metric: float | None = None, held: dict[str, Any] | None = None) -> None:
+    def _flush(self, metric: float | None = None) -> None:
         if self._pending is None:
             return
         record = self._pending
         self._pending = None
         if metric is not None:
             record = dataclasses.replace(record, metric=metric)
-        # validation_data / validation_split: Keras evaluates them at the epoch's end.
-        held = {k: float(v) for k, v in (held or {}).items() if v is not None}
-        if held:
-            record = dataclasses.replace(record, **held)
         self.session.emit(record)
 
 

@@ -29,6 +29,7 @@ from nndoctor import session as _session
 from nndoctor.findings import Location
 from nndoctor.observations import (
     DataProfile,
+    HeldOut,
     InternalError,
     LayerInit,
     LayerSpec,
@@ -177,6 +178,9 @@ class TorchProbe:
         self.links = [0, 0]  # weight layer -> weight layer: [through something, direct]
         self.first_activation: str | None = None  # of the first batch, before any update
         self.pending: list[tuple[torch.Tensor | None, bool | None]] = []
+        # The script's own evaluation: loss calls under no_grad since the last step,
+        # as [loss x rows, rows, correct, rows with a predicted class].
+        self.held_out = [0.0, 0, 0, 0]
 
     # ------------------------------------------------------------ install / remove
 
@@ -204,6 +208,7 @@ class TorchProbe:
             TorchProbe.active = None
         self._module_hooks(False)
         try:
+            self._emit_held_out()
             self._flush()
         except Exception as error:  # noqa: BLE001 - never break the user's training
             self.session.emit(InternalError("torch.flush", f"{type(error).__name__}: {error}"))
@@ -392,6 +397,8 @@ class TorchProbe:
             return
         if self.loss_name is None:
             self.loss_name, self.loss_location = meaning, user_location()
+        if not torch.is_grad_enabled() and self.steps and not self.paused:
+            self._count_held_out(output, target, value, meaning[0])
         self.target, self.loss_value = target, value if isinstance(value, torch.Tensor) else None
         if self.output is None or output is not self.output:
             self.output = output
@@ -404,6 +411,33 @@ class TorchProbe:
         self._cache_batch(target)
         if not self.profiled:
             self._profile(output, target)
+
+    @torch.no_grad()
+    def _count_held_out(
+        self, output: torch.Tensor, target: torch.Tensor, value: Any, name: str
+    ) -> None:
+        """A loss the script computes without gradients after training began: its evaluation."""
+        if not isinstance(value, torch.Tensor) or value.numel() != 1 or not output.ndim:
+            return
+        rows = int(output.shape[0])
+        self.held_out[0] += float(value) * rows
+        self.held_out[1] += rows
+        if name in ("cross_entropy", "nll") and output.ndim == 2 and target.ndim == 1:
+            if not torch.is_floating_point(target):
+                self.held_out[2] += int((output.argmax(dim=1) == target).sum())
+                self.held_out[3] += rows
+        elif name in ("bce", "bce_logits") and output.numel() == target.numel() == rows:
+            threshold = 0.0 if name == "bce_logits" else 0.5
+            predicted = (output.reshape(-1) > threshold).to(target.dtype)
+            self.held_out[2] += int((predicted == target.reshape(-1)).sum())
+            self.held_out[3] += rows
+
+    def _emit_held_out(self) -> None:
+        total, rows, correct, judged = self.held_out
+        if rows:
+            accuracy = correct / judged if judged else None
+            self.session.emit(HeldOut(self.steps, total / rows, accuracy, rows))
+        self.held_out = [0.0, 0, 0, 0]
 
     @torch.no_grad()
     def _cache_batch(self, target: torch.Tensor) -> None:
@@ -508,6 +542,8 @@ class TorchProbe:
     def _post_step(self, opt: torch.optim.Optimizer, args: Any, kwargs: Any) -> None:
         if self.only_optimizer is not None and opt is not self.only_optimizer:
             return
+        if self.held_out[1]:
+            self._emit_held_out()
         named = self._held(opt)
         if named and all(p.grad is None for _, p in named):
             self.steps_without_grad += 1

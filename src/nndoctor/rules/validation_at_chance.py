@@ -2,7 +2,9 @@
 
 ## What it does
 Reads your script's own held-out evaluation (Keras `validation_data` or
-`validation_split`: `val_accuracy`, `val_loss` at each epoch's end). Reports
+`validation_split`: `val_accuracy`, `val_loss` at each epoch's end; PyTorch:
+the loss calls your script makes under `torch.no_grad()` after training began,
+with their accuracy for class ids or binary targets). Reports
 when the training run beats the trivial predictor (see
 `no-better-than-baseline`) while the best held-out accuracy over all epochs
 is not above the majority-class rate by two standard errors (of a rate
@@ -32,6 +34,8 @@ x_train, y_train = x_train[order], y_train[order]
 
 from __future__ import annotations
 
+import math
+
 from nndoctor.findings import Finding
 from nndoctor.observations import Observations
 from nndoctor.rules import no_better_than_baseline
@@ -43,7 +47,7 @@ MIN_EPOCHS = 2  # one evaluation after the first epoch says nothing yet
 
 
 def check(obs: Observations) -> list[Finding]:
-    held = [r for r in obs.trace if r.val_metric is not None or r.val_loss is not None]
+    held = [h for h in obs.held_out if h.accuracy is not None or h.loss is not None]
     if len(held) < MIN_EPOCHS:
         return []
     base = baseline(obs)
@@ -54,11 +58,14 @@ def check(obs: Observations) -> list[Finding]:
         "trivial_predictor": base.predictor,
         "epochs_evaluated": len(held),
     }
-    accuracies = [r.val_metric for r in held if r.val_metric is not None]
-    losses = [r.val_loss for r in held if r.val_loss is not None]
+    accuracies = [h.accuracy for h in held if h.accuracy is not None]
+    losses = [h.loss for h in held if h.loss is not None]
     if accuracies and base.accuracy is not None and not base.task.regression:
         best = max(accuracies)
-        margin = STANDARD_ERRORS * base.accuracy_error
+        # The majority rate's error, and the held-out rate's own where its size is known.
+        rate = base.accuracy
+        held_error = math.sqrt(rate * (1 - rate) / held[-1].samples) if held[-1].samples else 0.0
+        margin = STANDARD_ERRORS * math.hypot(base.accuracy_error, held_error)
         if best > base.accuracy + margin:
             return []
         evidence.update(
@@ -69,9 +76,11 @@ def check(obs: Observations) -> list[Finding]:
         train = [r.metric for r in obs.trace if r.metric is not None]
         if train:
             evidence["train_accuracy_final"] = round(train[-1], 4)
+        elif obs.losses:
+            evidence["train_loss_final"] = float(f"{obs.losses[-1]:.4g}")
         title = (
-            f"Held-out accuracy never rose above {best:.3g}, the majority-class rate "
-            f"({base.accuracy:.3g}), while training improved"
+            f"Held-out accuracy (best {best:.3g}) never rose clearly above the majority-class "
+            f"rate ({base.accuracy:.3g}) while training improved"
         )
     elif losses and base.loss is not None and base.task.regression:
         best = min(losses)
@@ -85,8 +94,8 @@ def check(obs: Observations) -> list[Finding]:
             train_loss_final=float(f"{obs.losses[-1]:.4g}"),
         )
         title = (
-            f"Held-out loss never fell below {best:.4g}, the loss of predicting "
-            f"{base.predictor} ({base.loss:.4g}), while training improved"
+            f"Held-out loss (best {best:.4g}) never fell clearly below the loss of predicting "
+            f"{base.predictor} ({base.loss:.4g}) while training improved"
         )
     else:
         return []
