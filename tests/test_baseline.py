@@ -11,7 +11,9 @@ run, a noisy dropout run) must keep every new id silent.
 from __future__ import annotations
 
 import importlib.util
+import math
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -27,7 +29,8 @@ from nndoctor.observations import (
     OutputProfile,
     StepRecord,
 )
-from nndoctor.rules import labels_not_encoded, prediction_collapse
+from nndoctor.rules import labels_not_encoded, no_better_than_baseline, prediction_collapse
+from nndoctor.rules._baseline import baseline
 from nndoctor.rules._task import task
 
 SCRIPTS = ROOT / "tests" / "scripts"
@@ -206,7 +209,45 @@ def test_one_output_regression_gets_no_classification_cause():
     collapsed = [
         StepRecord(i, 1.0, None, (64, 0), (20,) * 41, (), (), True, False) for i in range(20)
     ]
-    obs = Observations(**{**obs.__dict__, "trace": tuple(collapsed)})
+    obs = replace(obs, trace=tuple(collapsed))
     assert labels_not_encoded.check(obs) == []
     assert prediction_collapse.check(obs) == []
     assert "labels-not-encoded" not in diagnose(obs).ids
+
+
+# ---------------------------------------------------------------- the baseline arithmetic
+
+
+def _with_losses(obs: Observations, losses: list[float], **model: object) -> Observations:
+    trace = tuple(
+        StepRecord(i, v, None, None, None, (), (), True, False) for i, v in enumerate(losses)
+    )
+    spec = replace(obs.model, **model) if model else obs.model
+    return replace(obs, trace=trace, model=spec)
+
+
+def test_multi_label_baseline_is_each_tags_base_rate():
+    # 64 rows, 4 tags present in 32, 16, 8 and 0 rows.
+    labels = LabelStats((64, 4), "multi-hot", 4, 0.0, 1.0, (32, 16, 8, 0), 0)
+    base = baseline(_obs("bce_logits", 4, labels))
+    rates = [0.5, 0.25, 0.125, 0.0]
+    entropy = [-sum(q * math.log(q) for q in (p, 1 - p) if q > 0) for p in rates]
+    assert base is not None and base.task.kind == "multi-label"
+    assert base.loss == pytest.approx(sum(entropy) / 4)
+    assert base.accuracy == pytest.approx(sum(max(p, 1 - p) for p in rates) / 4)
+
+
+def test_a_loss_at_the_label_entropy_is_no_better_but_one_below_it_is():
+    labels = LabelStats((64,), "ids", 2, 0.0, 1.0, (48, 16), 0)  # H = 0.5623 nats
+    obs = _obs("cross_entropy", 2, labels)
+    stuck = _with_losses(obs, [0.70] * 10 + [0.5623 + 0.01 * (-1) ** i for i in range(40)])
+    learned = _with_losses(obs, [0.70] * 10 + [0.30 + 0.01 * (-1) ** i for i in range(40)])
+    assert [f.id for f in no_better_than_baseline.check(stuck)] == ["no-better-than-baseline"]
+    assert no_better_than_baseline.check(learned) == []
+
+
+def test_a_loss_summed_over_the_batch_is_not_judged():
+    labels = LabelStats((64,), "ids", 2, 0.0, 1.0, (48, 16), 0)
+    # reduction='sum' over 32 rows: 32 x ln 2 at the start, then flat.
+    summed = _with_losses(_obs("cross_entropy", 2, labels), [22.0] * 50, batch_rows=32)
+    assert no_better_than_baseline.check(summed) == []
