@@ -111,13 +111,16 @@ def target_spread(obs: Observations) -> tuple[int, float | None, float | None]:
 
 
 def class_counts(obs: Observations) -> tuple[int, ...]:
-    """The label histogram: the recorded batches' (distinct), or the profiled sample's.
+    """The label histogram: the recorded batches' summed, or the profiled sample's.
 
     The batches of sorted data each hold one class, so the first batch alone
-    can miss classes; a probe that measures the same rows at every step
-    records the same histogram again, which counts once.
+    can miss classes. A probe that measures the same rows at every step (the
+    Keras probe rows, a full batch) records one histogram again and again: it
+    counts once.
     """
-    seen = {r.label_counts for r in obs.trace if r.label_counts}
+    seen = [r.label_counts for r in obs.trace if r.label_counts]
+    if len(set(seen)) == 1:
+        seen = seen[:1]
     width = max((len(c) for c in seen), default=0)
     summed = [sum(c[i] for c in seen if i < len(c)) for i in range(width)]
     labels = obs.data.labels if obs.data else None
