@@ -427,8 +427,9 @@ class TorchProbe:
                 self.held_out[2] += int((output.argmax(dim=1) == target).sum())
                 self.held_out[3] += rows
         elif name in ("bce", "bce_logits") and output.numel() == target.numel() == rows:
-            threshold = 0.0 if name == "bce_logits" else 0.5
-            predicted = (output.reshape(-1) > threshold).to(target.dtype)
+            # As the script would threshold them: 0.5 on probabilities, 0 on raw scores
+            # (a sigmoid before BCEWithLogitsLoss still outputs probabilities).
+            predicted = self._classes(output.reshape(-1, 1)).to(target.dtype)
             self.held_out[2] += int((predicted == target.reshape(-1)).sum())
             self.held_out[3] += rows
 
