@@ -54,8 +54,8 @@ def baseline(obs: Observations) -> Baseline | None:
             return Baseline(t, "the median target", deviation, deviation * rel, None, 0.0, n)
         return None
     if t.kind == "multi-label" and labels.encoding == "multi-hot" and labels.counts:
-        n = labels.shape[0] if labels.shape else 0
-        rates = [c / n for c in labels.counts] if n else []
+        n = obs.data.n_samples if obs.data else 0  # rows or columns: the profile's samples
+        rates = [min(c / n, 1.0) for c in labels.counts] if n else []
         if not rates:
             return None
         loss = sum(_binary_entropy(p) for p in rates) / len(rates)

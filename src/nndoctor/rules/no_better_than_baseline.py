@@ -55,7 +55,7 @@ NEGATIVE = -1e-4
 # reduction='sum' scales the loss by the batch: a first loss at least half the
 # batch size times the trivial loss per sample is a sum, whose baseline we do not know.
 SUMMED_SHARE = 0.5
-METRICS_MIN = 2  # final accuracy needs at least two recorded epochs (the first one is warm-up)
+METRICS_MIN = 2  # as accuracy-stuck: a single recorded accuracy may be the first epoch's
 
 
 def check(obs: Observations) -> list[Finding]:
@@ -157,13 +157,13 @@ def _negative(obs: Observations) -> list[Finding]:
             severity="error",
             confidence=0.95,
             title=f"The loss ({loss_label(obs.model)}) went negative ({min(losses):.4g}), "
-            "which it cannot do on valid targets",
+            "which it cannot do on valid inputs and targets",
             where="the training loss",
             location=obs.model.loss_location,
             evidence=evidence,
-            fix="Give the loss targets in its domain: probabilities in [0, 1] for binary "
-            "cross-entropy (masks stored as 0/255: divide by 255), class ids or one-hot rows "
-            "for cross-entropy.",
+            fix="Give the loss what its math assumes: targets in [0, 1] for binary "
+            "cross-entropy (masks stored as 0/255: divide by 255), log-probabilities "
+            "(log_softmax) for NLLLoss, class ids or probability rows for cross-entropy.",
         )
     ]
 
