@@ -106,6 +106,15 @@ def test_torch_eval_pass_at_chance_while_training_fits(tmp_path: Path):
     assert "no-better-than-baseline" not in all_ids(report)
 
 
+def test_torch_regression_held_out_at_the_target_variance(tmp_path: Path):
+    report = doctor(tmp_path, "torch_regression.py", "misaligned")
+    assert not report["healthy"]
+    evidence = finding(report, "validation-at-chance")["evidence"]
+    assert evidence["task"] == "regression"
+    assert evidence["val_loss_best"] >= evidence["loss_baseline"] - evidence["margin"]
+    assert evidence["train_loss_final"] < 0.5 * evidence["loss_baseline"]
+
+
 def test_targets_in_thousands_are_not_normalized(tmp_path: Path):
     report = doctor(tmp_path, "torch_regression.py", "thousands")
     assert not report["healthy"]
