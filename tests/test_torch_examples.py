@@ -19,6 +19,7 @@ CAUSE_IDS = frozenset(
     {
         "labels-not-encoded",
         "inputs-not-normalized",
+        "targets-not-normalized",
         "labels-misaligned",
         "class-imbalance",
         "bad-data-values",

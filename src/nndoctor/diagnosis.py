@@ -12,6 +12,8 @@ from nndoctor.rules import run_rules
 from nndoctor.verdict import margin
 
 SEVERITY_WEIGHT = {"error": 1.0, "warning": 0.6, "info": 0.2}
+# Symptoms that say the run learned nothing that beats a trivial predictor.
+NOT_LEARNING = ("no-better-than-baseline", "validation-at-chance")
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,14 @@ class Report:
             rest = len(causes) - 1
             more = f" {rest} more cause{'s' if rest != 1 else ''} below." if rest else ""
             return f"Most likely cause: {_sentence_inside(causes[0].title)}.{more}"
+        stuck = next((f for f in symptoms if f.id in NOT_LEARNING), None)
+        if stuck is not None:
+            # TAXONOMY, Healthy: a run that did not beat the trivial predictor is
+            # never healthy; with no cause found the report says so plainly.
+            return (
+                f"Not learning, cause not identified: {_sentence_inside(stuck.title)} "
+                "(see the evidence and the checks below)."
+            )
         if symptoms:
             return (
                 f"{symptoms[0].title}; nndoctor found no cause that explains it "

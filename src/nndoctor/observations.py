@@ -55,6 +55,12 @@ class LabelStats:
     max: float
     counts: tuple[int, ...]
     nonfinite: int
+    # The trivial regressors' losses on these targets: predicting each output
+    # column's mean (its variance, the MSE baseline) or median (the L1 baseline).
+    mean: float | None = None
+    std: float | None = None
+    column_variance: float | None = None  # mean over output columns
+    column_abs_deviation: float | None = None  # mean |y - column median|, over columns
 
 
 @dataclass(frozen=True)
@@ -253,6 +259,23 @@ class StepRecord:
     dead_fractions: tuple[NamedValue, ...] = ()  # units at 0 for every sample of the batch
     saturated_fractions: tuple[NamedValue, ...] = ()  # units within 1% of their limits
     grads_zeroed: bool | None = None  # gradients were reset since the previous step
+    # Regression targets of this batch: (rows, variance about each output column's
+    # mean, mean absolute deviation from its median), averaged over the columns.
+    target_spread: tuple[float, float, float] | None = None
+
+
+@dataclass(frozen=True)
+class HeldOut:
+    """One evaluation by the script itself on data it does not train on.
+
+    Keras: `validation_data`/`validation_split` at an epoch's end. PyTorch: the
+    loss calls made under `torch.no_grad()` between two optimizer steps.
+    """
+
+    step: int  # optimizer steps done before it
+    loss: float | None
+    accuracy: float | None
+    samples: int | None
 
 
 @dataclass(frozen=True)
@@ -383,6 +406,7 @@ class Observations:
     label_control: LabelControl | None = None
     lr_probe: LRProbe | None = None
     input_dependence: InputDependence | None = None
+    held_out: tuple[HeldOut, ...] = ()
 
     @property
     def losses(self) -> list[float]:
@@ -411,6 +435,7 @@ _APPEND_FIELDS = {
     InternalError: "errors",
     LayerInit: "init",
     FixTrial: "fix_trials",
+    HeldOut: "held_out",
 }
 EVENT_TYPES: dict[str, type] = {t.__name__: t for t in [*_SINGLE_FIELDS, *_APPEND_FIELDS, LossRun]}
 

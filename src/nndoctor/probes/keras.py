@@ -41,6 +41,7 @@ from nndoctor import session as _session
 from nndoctor.findings import Location
 from nndoctor.observations import (
     DataProfile,
+    HeldOut,
     InternalError,
     LayerInit,
     LayerSpec,
@@ -713,6 +714,17 @@ class DiagnosisCallback(keras.callbacks.Callback):
         """The epoch's accuracy, as Keras prints it, goes on the epoch's last step."""
         metric = _accuracy(logs)
         self._flush(float(logs[metric]) if metric else None)
+        # validation_data / validation_split: Keras evaluates them at the epoch's end.
+        val_loss, val_accuracy = logs.get("val_loss"), logs.get(f"val_{metric}")
+        if val_loss is not None or (metric and val_accuracy is not None):
+            self.session.emit(
+                HeldOut(
+                    self.steps,
+                    None if val_loss is None else float(val_loss),
+                    None if not metric or val_accuracy is None else float(val_accuracy),
+                    None,
+                )
+            )
 
     def _batch_size(self, first: int, last: int) -> int:
         """Samples in batches first..last: the running means are weighted by them."""

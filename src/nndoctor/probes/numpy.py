@@ -219,6 +219,10 @@ def profile_labels(y: np.ndarray, n: int) -> LabelStats:
         max=float(clean.max()),
         counts=counts,
         nonfinite=int((~finite).sum()),
+        mean=float(clean.mean()),
+        std=float(clean.std()),
+        column_variance=float(rows.var(axis=0).mean()),
+        column_abs_deviation=float(np.abs(rows - np.median(rows, axis=0)).mean()),
     )
 
 

@@ -33,6 +33,7 @@ from nndoctor import session as _session
 from nndoctor.findings import Location
 from nndoctor.observations import (
     DataProfile,
+    HeldOut,
     InternalError,
     LayerInit,
     LayerSpec,
@@ -274,6 +275,9 @@ class TorchProbe:
         self.links = [0, 0]  # weight layer -> weight layer: [through something, direct]
         self.first_activation: str | None = None  # of the first batch, before any update
         self.pending: list[tuple[torch.Tensor | None, bool | None]] = []
+        # The script's own evaluation: loss calls under no_grad since the last step,
+        # as [loss x rows, rows, correct, rows with a predicted class].
+        self.held_out = [0.0, 0, 0, 0]
 
     # ------------------------------------------------------------ install / remove
 
@@ -301,6 +305,7 @@ class TorchProbe:
             TorchProbe.active = None
         self._module_hooks(False)
         try:
+            self._emit_held_out()
             self._flush()
         except Exception as error:  # noqa: BLE001 - never break the user's training
             self.session.emit(InternalError("torch.flush", f"{type(error).__name__}: {error}"))
@@ -496,6 +501,8 @@ class TorchProbe:
             return
         if self.loss_name is None:
             self.loss_name, self.loss_location = meaning, user_location()
+        if not torch.is_grad_enabled() and self.steps and not self.paused:
+            self._count_held_out(output, target, value, meaning[0])
         self.target, self.loss_value = target, value if isinstance(value, torch.Tensor) else None
         if (
             torch.is_grad_enabled()
@@ -521,6 +528,34 @@ class TorchProbe:
         """Whether experiments will run on copies after the script: only then are rows
         of the batches kept (issue 14: no copies when no trial will run)."""
         return bool(getattr(self.session, "experiments", True)) and self.trials_skipped is None
+
+    @torch.no_grad()
+    def _count_held_out(
+        self, output: torch.Tensor, target: torch.Tensor, value: Any, name: str
+    ) -> None:
+        """A loss the script computes without gradients after training began: its evaluation."""
+        if not isinstance(value, torch.Tensor) or value.numel() != 1 or not output.ndim:
+            return
+        rows = int(output.shape[0])
+        self.held_out[0] += float(value) * rows
+        self.held_out[1] += rows
+        if name in ("cross_entropy", "nll") and output.ndim == 2 and target.ndim == 1:
+            if not torch.is_floating_point(target):
+                self.held_out[2] += int((output.argmax(dim=1) == target).sum())
+                self.held_out[3] += rows
+        elif name in ("bce", "bce_logits") and output.numel() == target.numel() == rows:
+            # As the script would threshold them: 0.5 on probabilities, 0 on raw scores
+            # (a sigmoid before BCEWithLogitsLoss still outputs probabilities).
+            predicted = self._classes(output.reshape(-1, 1)).to(target.dtype)
+            self.held_out[2] += int((predicted == target.reshape(-1)).sum())
+            self.held_out[3] += rows
+
+    def _emit_held_out(self) -> None:
+        total, rows, correct, judged = self.held_out
+        if rows:
+            accuracy = correct / judged if judged else None
+            self.session.emit(HeldOut(self.steps, total / rows, accuracy, rows))
+        self.held_out = [0.0, 0, 0, 0]
 
     @torch.no_grad()
     def _cache_batch(self, target: torch.Tensor) -> None:
@@ -727,6 +762,8 @@ class TorchProbe:
         if self._trains_other_model(opt):
             self.terms, self.step_terms = [], []
             return
+        if self.held_out[1]:
+            self._emit_held_out()
         named = self._held(opt)
         if named and all(p.grad is None for _, p in named):
             self.steps_without_grad += 1
@@ -817,6 +854,8 @@ class TorchProbe:
             classes = self._classes(rows)
             pred = tuple(int(c) for c in torch.bincount(classes, minlength=2).tolist())
             labels = self._label_counts(target)
+        regression = self.loss_name is not None and self.loss_name[0] in ("mse", "l1")
+        spread = self._target_spread() if regression and self._sampling() else None
         zeroed = self._zeroed()
         return StepRecord(
             step=self.steps,
@@ -831,6 +870,7 @@ class TorchProbe:
             dead_fractions=tuple(NamedValue(k, v) for k, v in self.dead.items()),
             saturated_fractions=tuple(NamedValue(k, v) for k, v in self.saturated.items()),
             grads_zeroed=zeroed,
+            target_spread=spread,
         )
 
     def _read_terms(self, total: torch.Tensor) -> None:
@@ -887,6 +927,18 @@ class TorchProbe:
                 torch.cat([sample_rows(o.detach()) for o, _ in terms]),
                 torch.cat([sample_rows(t.detach()) for _, t in terms]),
             )
+
+    def _target_spread(self) -> tuple[float, float, float] | None:
+        """Spread of this batch's real-valued targets: the trivial regressor's MSE and L1."""
+        target = self.target
+        if target is None or not torch.is_floating_point(target) or target.ndim == 0:
+            return None
+        rows = target.detach().reshape(target.shape[0], -1).double()
+        if rows.shape[0] < 2:
+            return None
+        variance = float(rows.var(dim=0).mean())  # unbiased: batch means are estimates too
+        deviation = float((rows - rows.median(dim=0).values).abs().mean())
+        return (float(rows.shape[0]), variance, deviation)
 
     def _label_counts(self, target: torch.Tensor | None) -> tuple[int, ...] | None:
         if target is None or target.ndim == 0:

@@ -33,6 +33,7 @@ from nndoctor.observations import (
 )
 from nndoctor.probes import attempt
 from nndoctor.probes.torch import WEIGHT_LAYERS, TorchProbe
+from nndoctor.rules.targets_not_normalized import TARGET_RMS
 
 MAX_STEPS = 200  # issue 8: a trial runs <= 200 steps or its time budget, whichever first
 HELD_BATCHES = 2  # cached batches kept out of training to measure both copies
@@ -44,7 +45,6 @@ LR_FACTORS = {
     "unstable-loss": (0.1, 0.01),  # the remedy of lr-too-high: smaller steps
 }
 L2_AGREE = 0.1  # two readings of an L2 coefficient agree within 10% (float noise is far less)
-TARGET_RMS = 10.0  # regression targets an order of magnitude beyond unit scale
 MINI_BATCH = 32  # the common default mini-batch (Bengio 2012; Masters & Luschi 2018)
 TINY_EXAMPLES = 16  # issue 8: the tiny batch the user's step must be able to overfit
 LR_PROBE_STEPS = 25  # issue 8: ~20-30 steps per rate, enough to see a divergence or a fall
@@ -929,6 +929,7 @@ FIXES: dict[str, Callable[[TorchProbe, Observations, Setup], list[Any]]] = {
     "lr-too-high": _fix_lr("lr-too-high"),
     "lr-too-low": _fix_lr("lr-too-low"),
     "exploding-gradient": _fix_lr("exploding-gradient"),
+    "targets-not-normalized": lambda probe, obs, user: _scaled_targets(probe, user),
     "grad-not-zeroed": _fix_zero_grad,
     "params-not-updated": _fix_optimizer,
     "bad-init": _fix_init,

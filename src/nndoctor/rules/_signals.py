@@ -5,12 +5,15 @@ from __future__ import annotations
 import math
 
 from nndoctor.observations import Observations
+from nndoctor.rules._task import task
 
 COLLAPSE_SHARE = 0.95  # one class takes >= 95% of predictions: "nearly every input" (TAXONOMY)
 MAJORITY_SHARE = 0.80  # ...while the labels give that class at most 80%: not just the labels' mix
 
 
 def n_classes(obs: Observations) -> int | None:
+    if task(obs).regression:
+        return None
     labels = obs.data.labels if obs.data else None
     widths = [obs.output.width if obs.output else 0, labels.n_classes if labels else 0]
     if obs.model and obs.model.output_width:
@@ -27,6 +30,8 @@ def chance_loss(obs: Observations) -> float | None:
 
 def collapsed_class(obs: Observations) -> tuple[int, float, float | None] | None:
     """(class, share of predictions, share of labels) when the last recorded steps collapse."""
+    if task(obs).regression:
+        return None  # the sign of a regression output is not a predicted class
     recent = [r for r in obs.trace if r.pred_counts and sum(r.pred_counts) >= 10]
     if not recent:
         return None

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from nndoctor.findings import Finding
 from nndoctor.observations import Observations
+from nndoctor.rules._task import task
 
 ID = "accuracy-stuck"
 KIND = "symptom"
@@ -34,6 +35,8 @@ GAIN = 0.05  # frozen at most 5 points above where it started: it never really i
 
 
 def check(obs: Observations) -> list[Finding]:
+    if task(obs).regression:
+        return []  # a regression has no accuracy; a recorded metric is something else
     metrics = [r.metric for r in obs.trace if r.metric is not None]
     if len(metrics) < 2 * WINDOW:
         return []

@@ -32,7 +32,7 @@ from nndoctor.rules import too_few_updates
 
 ID = "bad-batch-size"
 KIND = "cause"
-EXPLAINS = ("prediction-collapse", "accuracy-stuck", "loss-plateau")
+EXPLAINS = ("prediction-collapse", "accuracy-stuck", "loss-plateau", "no-better-than-baseline")
 BATCH = 64  # a common mini-batch size, used to say how many updates the data would give
 
 
@@ -54,8 +54,11 @@ def check(obs: Observations) -> list[Finding]:
             title=f"Every step used the same batch of {rows} rows: {steps} epochs gave "
             f"{steps} updates",
             where="the training loop: one batch per epoch",
-            evidence={"batch_rows": rows, "updates": steps,
-                      f"updates_per_epoch_at_batch_{BATCH}": max(1, rows // BATCH)},
+            evidence={
+                "batch_rows": rows,
+                "updates": steps,
+                f"updates_per_epoch_at_batch_{BATCH}": max(1, rows // BATCH),
+            },
             fix="Train on mini-batches: DataLoader(TensorDataset(X, y), batch_size=64, "
             "shuffle=True), so each epoch makes many updates.",
             explains=EXPLAINS,

@@ -26,7 +26,7 @@ from nndoctor.observations import Observations
 
 ID = "bad-data-values"
 KIND = "cause"
-EXPLAINS = ("nan-loss", "prediction-collapse", "loss-plateau")
+EXPLAINS = ("nan-loss", "prediction-collapse", "loss-plateau", "no-better-than-baseline")
 
 
 def check(obs: Observations) -> list[Finding]:

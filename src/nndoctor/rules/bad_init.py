@@ -44,6 +44,7 @@ EXPLAINS = (
     "accuracy-stuck",
     "saturated-activations",
     "dead-relu",
+    "no-better-than-baseline",
 )
 
 

@@ -25,15 +25,18 @@ from __future__ import annotations
 
 from nndoctor.findings import Finding
 from nndoctor.observations import Observations
+from nndoctor.rules._task import task
 
 ID = "class-imbalance"
 KIND = "cause"
 DOMINANT = 0.9  # one class at >= 90% of labels
 COLLAPSE = 0.95
-EXPLAINS = ("prediction-collapse",)
+EXPLAINS = ("prediction-collapse", "no-better-than-baseline")
 
 
 def check(obs: Observations) -> list[Finding]:
+    if task(obs).regression:
+        return []  # integer regression targets (counts, ages) are not classes
     counts = next((r.label_counts for r in reversed(obs.trace) if r.label_counts), None)
     if counts is None and obs.data and obs.data.labels:
         counts = obs.data.labels.counts

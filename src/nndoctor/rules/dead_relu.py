@@ -33,7 +33,13 @@ ID = "dead-relu"
 KIND = "cause"
 DEAD = 0.5  # half the layer's units silent on every sample: a "large share" (TAXONOMY)
 LAST = 3  # sustained over the last 3 sampled steps, not one unlucky batch
-EXPLAINS = ("prediction-collapse", "loss-plateau", "accuracy-stuck", "vanishing-gradient")
+EXPLAINS = (
+    "prediction-collapse",
+    "loss-plateau",
+    "accuracy-stuck",
+    "vanishing-gradient",
+    "no-better-than-baseline",
+)
 
 
 def check(obs: Observations) -> list[Finding]:

@@ -33,7 +33,13 @@ from nndoctor.rules._model import last_layer_location, loss_label
 
 ID = "double-softmax"
 KIND = "cause"
-EXPLAINS = ("loss-plateau", "prediction-collapse", "accuracy-stuck", "vanishing-gradient")
+EXPLAINS = (
+    "loss-plateau",
+    "prediction-collapse",
+    "accuracy-stuck",
+    "vanishing-gradient",
+    "no-better-than-baseline",
+)
 
 
 def check(obs: Observations) -> list[Finding]:

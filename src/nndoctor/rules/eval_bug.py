@@ -37,7 +37,12 @@ from nndoctor.observations import Observations
 ID = "eval-bug"
 KIND = "cause"
 DISAGREE = 1e-6  # float64 round-off between two correct paths stays far below this
-EXPLAINS = ("predictions-ignore-input", "accuracy-stuck", "prediction-collapse")
+EXPLAINS = (
+    "predictions-ignore-input",
+    "accuracy-stuck",
+    "prediction-collapse",
+    "no-better-than-baseline",
+)
 
 
 def check(obs: Observations) -> list[Finding]:

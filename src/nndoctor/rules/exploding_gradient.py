@@ -31,7 +31,7 @@ from nndoctor.observations import Observations
 ID = "exploding-gradient"
 KIND = "cause"
 EXPLODED = 100.0  # 100x the early level: two orders of magnitude, not noise
-EXPLAINS = ("nan-loss", "loss-plateau", "prediction-collapse")
+EXPLAINS = ("nan-loss", "loss-plateau", "prediction-collapse", "no-better-than-baseline")
 
 
 def check(obs: Observations) -> list[Finding]:

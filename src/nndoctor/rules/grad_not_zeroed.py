@@ -41,7 +41,13 @@ KIND = "cause"
 NEVER = 0.9  # no reset before 90% of steps: not an occasional accumulation by design
 GROWTH = 2.0  # the gradient norm late in the run is twice its early level
 MIN_STEPS = 5
-EXPLAINS = ("loss-plateau", "exploding-gradient", "nan-loss", "prediction-collapse")
+EXPLAINS = (
+    "loss-plateau",
+    "exploding-gradient",
+    "nan-loss",
+    "prediction-collapse",
+    "no-better-than-baseline",
+)
 
 
 def check(obs: Observations) -> list[Finding]:

@@ -35,7 +35,13 @@ KIND = "cause"
 # (std ~6) stay under it; raw 0-255 pixels (std ~80-100) are far over.
 OFF_SCALE = 20.0
 SPREAD = 1e3  # per-feature std differing by 1000x: one feature drowns the rest
-EXPLAINS = ("saturated-activations", "loss-plateau", "prediction-collapse", "nan-loss")
+EXPLAINS = (
+    "saturated-activations",
+    "loss-plateau",
+    "prediction-collapse",
+    "nan-loss",
+    "no-better-than-baseline",
+)
 
 
 def check(obs: Observations) -> list[Finding]:

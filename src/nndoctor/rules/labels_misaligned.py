@@ -33,7 +33,7 @@ from nndoctor.observations import Observations
 
 ID = "labels-misaligned"
 KIND = "cause"
-EXPLAINS = ("accuracy-stuck", "loss-plateau")
+EXPLAINS = ("accuracy-stuck", "loss-plateau", "no-better-than-baseline", "validation-at-chance")
 FITS = 0.9  # the real-label copy fits its training batches: the model can learn
 
 

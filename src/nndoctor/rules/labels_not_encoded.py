@@ -31,6 +31,8 @@ from __future__ import annotations
 
 from nndoctor.findings import Finding
 from nndoctor.observations import Observations
+from nndoctor.rules._model import loss_label
+from nndoctor.rules._task import task
 
 ID = "labels-not-encoded"
 KIND = "cause"
@@ -38,7 +40,7 @@ KIND = "cause"
 # across samples were trained towards one shared target: the ids broadcast.
 # One-hot training drives two units to -1 (measured: seed_000 and its fix).
 SHARED_TARGET = 0.5
-EXPLAINS = ("prediction-collapse", "loss-plateau", "accuracy-stuck")
+EXPLAINS = ("prediction-collapse", "loss-plateau", "accuracy-stuck", "no-better-than-baseline")
 # A loss that reads class ids as classes equals the true-class cross-entropy on
 # the same outputs (ratio 1, or the batch size for a sum); a loss that multiplies
 # or subtracts the ids lands far away. A factor of 2 either side leaves room for
@@ -50,6 +52,8 @@ def check(obs: Observations) -> list[Finding]:
     broadcast = _broadcast(obs)
     if broadcast or obs.data is None or obs.data.labels is None or obs.output is None:
         return broadcast
+    if task(obs).regression:
+        return []  # regression targets are values, not class labels to encode
     labels, width = obs.data.labels, obs.output.width
     label_format = obs.model.label_format if obs.model else None  # Keras: sparse_* reads ids
     # NLLLoss and CrossEntropyLoss (PyTorch) read class ids; so do Keras sparse_* losses.
@@ -81,6 +85,14 @@ def check(obs: Observations) -> list[Finding]:
             )
         ]
 
+    if _binary_loss_out_of_range(obs):
+        return found(
+            f"{loss_label(obs.model)} reads targets in [0, 1] but they range from "
+            f"{labels.min:g} to {labels.max:g}",
+            "Scale the targets into [0, 1]: masks stored as 0/255 become y / 255; map other "
+            "labels to 0 and 1.",
+            0.95,
+        )
     agreement = obs.overfit.unit_agreement if obs.overfit else None
     count_problem = labels.max >= width or (labels.min >= 1 and labels.max == width)
     if label_format == "ids" and labels.encoding == "one-hot":
@@ -159,6 +171,16 @@ def check(obs: Observations) -> list[Finding]:
             0.9,
         )
     return []
+
+
+def _binary_loss_out_of_range(obs: Observations) -> bool:
+    """Binary cross-entropy on targets outside [0, 1]: its terms can go negative."""
+    labels = obs.data.labels if obs.data else None
+    if obs.model is None or labels is None or task(obs).loss_family != "binary":
+        return False
+    if obs.model.loss not in ("bce", "bce_logits"):
+        return False  # hinge losses read -1/+1 targets
+    return labels.min < 0 or labels.max > 1
 
 
 def _broadcast(obs: Observations) -> list[Finding]:

@@ -38,7 +38,14 @@ KIND = "cause"
 TOO_HIGH = 1e-2
 DIVERGED = 3.0  # the loss ends 3x above where it started: diverging, not noisy
 STALLED = 0.5  # or stays above half its start while predictions collapse
-EXPLAINS = ("nan-loss", "loss-plateau", "prediction-collapse", "dead-relu", "exploding-gradient")
+EXPLAINS = (
+    "nan-loss",
+    "loss-plateau",
+    "prediction-collapse",
+    "dead-relu",
+    "exploding-gradient",
+    "no-better-than-baseline",
+)
 
 
 INPUT_SCALE_CONFIDENCE = 0.6  # below inputs-not-normalized's 0.8: that cause comes first
@@ -163,6 +170,6 @@ def _relapse(losses: list[float]) -> list[Finding]:
             },
             fix="Lower the learning rate about 10x (and check the gradient is a batch mean, "
             "not a sum, so the step does not grow with the batch size).",
-            explains=("loss-plateau", "prediction-collapse"),
+            explains=("loss-plateau", "prediction-collapse", "no-better-than-baseline"),
         )
     ]

@@ -36,7 +36,7 @@ KIND = "cause"
 # healthy examples, plain SGD at a working rate gives 1e-4 to 1e-2.
 TOO_LOW = 1e-5
 NO_PROGRESS = 0.9  # the tiny-batch trial keeps over 90% of its loss: it did not learn
-EXPLAINS = ("loss-plateau", "accuracy-stuck", "prediction-collapse")
+EXPLAINS = ("loss-plateau", "accuracy-stuck", "prediction-collapse", "no-better-than-baseline")
 
 
 def check(obs: Observations) -> list[Finding]:

@@ -32,7 +32,13 @@ from nndoctor.rules._model import last_layer_location, loss_label
 
 ID = "missing-output-activation"
 KIND = "cause"
-EXPLAINS = ("loss-plateau", "prediction-collapse", "accuracy-stuck", "nan-loss")
+EXPLAINS = (
+    "loss-plateau",
+    "prediction-collapse",
+    "accuracy-stuck",
+    "nan-loss",
+    "no-better-than-baseline",
+)
 
 
 def check(obs: Observations) -> list[Finding]:

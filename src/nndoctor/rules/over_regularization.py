@@ -32,7 +32,7 @@ from nndoctor.rules import loss_plateau, prediction_collapse
 
 ID = "over-regularization"
 KIND = "cause"
-EXPLAINS = ("loss-plateau", "prediction-collapse", "accuracy-stuck")
+EXPLAINS = ("loss-plateau", "prediction-collapse", "accuracy-stuck", "no-better-than-baseline")
 DOMINATES = 0.5  # TAXONOMY: "penalty term dominates the loss"
 DECAY = 0.1  # 10x torch AdamW's default weight decay of 0.01
 

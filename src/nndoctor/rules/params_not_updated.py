@@ -35,7 +35,12 @@ from nndoctor.rules._run import cut_short
 
 ID = "params-not-updated"
 KIND = "cause"
-EXPLAINS = ("loss-plateau", "accuracy-stuck", "prediction-collapse")
+EXPLAINS = (
+    "loss-plateau",
+    "accuracy-stuck",
+    "prediction-collapse",
+    "no-better-than-baseline",
+)
 MIN_RECORDS = 3  # weights identical across 3+ recorded steps: not one lucky no-op
 
 

@@ -34,7 +34,13 @@ KIND = "cause"
 SATURATED = 0.5  # half the units pinned at a limit
 LAST = 3
 LEARNED = 0.5  # the loss halved: the run learns despite it (saturated-but-correct)
-EXPLAINS = ("loss-plateau", "vanishing-gradient", "prediction-collapse", "accuracy-stuck")
+EXPLAINS = (
+    "loss-plateau",
+    "vanishing-gradient",
+    "prediction-collapse",
+    "accuracy-stuck",
+    "no-better-than-baseline",
+)
 
 
 def check(obs: Observations) -> list[Finding]:

@@ -32,7 +32,13 @@ from nndoctor.rules._model import last_layer_location, loss_label
 
 ID = "softmax-single-unit"
 KIND = "cause"
-EXPLAINS = ("prediction-collapse", "loss-plateau", "accuracy-stuck", "params-not-updated")
+EXPLAINS = (
+    "prediction-collapse",
+    "loss-plateau",
+    "accuracy-stuck",
+    "params-not-updated",
+    "no-better-than-baseline",
+)
 SOFTMAX_LAYERS = ("Softmax", "LogSoftmax", "softmax", "log_softmax")
 
 

@@ -41,7 +41,7 @@ KIND = "cause"
 # level off); below 50 the loss of every one of them was still falling.
 FEW_UPDATES = 50
 FITS = 0.5  # the tiny-batch trial halves its loss: more steps of the same step do help
-EXPLAINS = ("prediction-collapse", "accuracy-stuck")
+EXPLAINS = ("prediction-collapse", "accuracy-stuck", "no-better-than-baseline")
 
 
 def check(obs: Observations) -> list[Finding]:

@@ -31,7 +31,12 @@ KIND = "cause"
 MIN_BATCH = 8  # per-sample SGD has one class per batch by construction
 ONE_CLASS = 0.95  # a batch whose top class holds 95% of it
 SORTED = 0.8  # 80% of the recorded batches are one-class
-EXPLAINS = ("prediction-collapse", "loss-plateau", "accuracy-stuck")
+EXPLAINS = (
+    "prediction-collapse",
+    "loss-plateau",
+    "accuracy-stuck",
+    "no-better-than-baseline",
+)
 
 
 def check(obs: Observations) -> list[Finding]:

@@ -33,7 +33,13 @@ from nndoctor.observations import Observations
 
 ID = "unstable-loss"
 KIND = "cause"
-EXPLAINS = ("nan-loss", "exploding-gradient", "loss-plateau", "prediction-collapse")
+EXPLAINS = (
+    "nan-loss",
+    "exploding-gradient",
+    "loss-plateau",
+    "prediction-collapse",
+    "no-better-than-baseline",
+)
 
 
 def check(obs: Observations) -> list[Finding]:

@@ -35,7 +35,13 @@ LAST = 3
 # A gradient that fades before the first layers makes their updates tiny, and
 # the median update ratio then reads like a low learning rate: lr-too-low is
 # its mechanism here, and ranks after it.
-EXPLAINS = ("loss-plateau", "accuracy-stuck", "prediction-collapse", "lr-too-low")
+EXPLAINS = (
+    "loss-plateau",
+    "accuracy-stuck",
+    "prediction-collapse",
+    "lr-too-low",
+    "no-better-than-baseline",
+)
 
 
 def check(obs: Observations) -> list[Finding]:

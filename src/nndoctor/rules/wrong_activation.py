@@ -33,7 +33,13 @@ from nndoctor.rules import vanishing_gradient
 
 ID = "wrong-activation"
 KIND = "cause"
-EXPLAINS = ("loss-plateau", "accuracy-stuck", "prediction-collapse", "vanishing-gradient")
+EXPLAINS = (
+    "loss-plateau",
+    "accuracy-stuck",
+    "prediction-collapse",
+    "vanishing-gradient",
+    "no-better-than-baseline",
+)
 DEEP = 3  # hidden sigmoid layers: 0.25^3 = 1/64 of the gradient at best (the math)
 SQUASHING = ("Sigmoid", "Tanh")
 
@@ -71,8 +77,7 @@ def check(obs: Observations) -> list[Finding]:
             kind=KIND,
             severity="error",
             confidence=0.85,
-            title=f"{hidden} hidden sigmoid/tanh layers and the gradient vanishes on the way "
-            "down",
+            title=f"{hidden} hidden sigmoid/tanh layers and the gradient vanishes on the way down",
             where="the hidden activations",
             location=squashing[0].location,
             evidence={"hidden_squashing_layers": hidden, **vanished[0].evidence},

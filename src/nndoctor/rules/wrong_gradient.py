@@ -40,7 +40,7 @@ KIND = "cause"
 WRONG = 1e-2  # CS231n: relative error > 1e-2 "usually means the gradient is probably wrong"
 FLAT = 0.75  # under a quarter of the checked entries carry a gradient: too flat to judge
 SAME_SCALE = 0.01  # a uniform factor within 1% of the batch size is the sum-vs-mean convention
-EXPLAINS = ("loss-plateau", "prediction-collapse", "accuracy-stuck")
+EXPLAINS = ("loss-plateau", "prediction-collapse", "accuracy-stuck", "no-better-than-baseline")
 
 
 def check(obs: Observations) -> list[Finding]:

@@ -34,7 +34,12 @@ from nndoctor.rules._model import last_layer_location, loss_label
 ID = "wrong-loss-for-task"
 KIND = "cause"
 MIN_CLASSES = 3  # ids 0/1 under MSE is a (poor but) working binary regression
-EXPLAINS = ("loss-plateau", "prediction-collapse", "accuracy-stuck")
+EXPLAINS = (
+    "loss-plateau",
+    "prediction-collapse",
+    "accuracy-stuck",
+    "no-better-than-baseline",
+)
 
 
 def check(obs: Observations) -> list[Finding]:
