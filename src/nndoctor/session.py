@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
+from nndoctor.findings import plural
 from nndoctor.observations import InternalError, Observations, fold, from_json, to_json
 
 FLUSH_SECONDS = 1.0  # DESIGN.md: a killed run loses at most the last second
@@ -76,7 +77,7 @@ class Session:
         )
         if over_steps or over_time:
             self.stopped_early = True
-            raise StopTraining(f"nndoctor stopped the training after {self.steps} steps")
+            raise StopTraining(f"nndoctor stopped the training after {plural(self.steps, 'step')}")
 
     def observations(self) -> Observations:
         return fold(self.events, self.framework)
