@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -107,3 +108,24 @@ def test_rules_into_a_closed_pipe_exits_141_without_a_traceback():
     err = reader.stderr.read().decode()
     assert reader.wait(timeout=60) == 141
     assert "Traceback" not in err and "BrokenPipe" not in err
+
+
+def test_every_failed_check_of_a_healthy_torch_run_gets_its_line(tmp_path):
+    # examples/train_digits.py without its fault (the softmax before CrossEntropyLoss):
+    # it learns, and its LR range probe prefers a larger rate over 25 steps.
+    source = (ROOT / "examples" / "train_digits.py").read_text()
+    script = tmp_path / "healthy_digits.py"
+    script.write_text(source.replace("    nn.Softmax(dim=1),\n", ""))
+    out = tmp_path / "run"
+    result = nndoctor("run", "--out", str(out), str(script), "--epochs", "2")
+    assert result.returncode == 0, result.stderr
+    report = json.loads((out / "report.json").read_text())
+    assert report["healthy"], report["findings"]
+    failed = [e["name"] for e in report["experiments"] if not e["passed"]]
+    assert failed, "this run was chosen because a check fails on it: pick another if not"
+    text = " ".join(result.stdout.split())
+    for name in failed:
+        assert f"{name} failed: " in text, text
+    assert text.count("not a finding") + text.count("does not count against the run") == len(
+        failed
+    ), text
