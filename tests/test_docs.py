@@ -174,3 +174,15 @@ def test_benchmark_page_is_made_from_results_json():
     summary = json.loads((ROOT / "bench" / "results.json").read_text())["summary"]
     assert f"| {summary['top2']:.2f} |" in page
     assert page.startswith("# Benchmark\n") and "\n# " not in page
+
+
+def test_rule_examples_are_tagged_and_their_python_compiles():
+    """The finding pages' examples are fragments of a training script (`model`, `x`
+    undefined), so they are not run; they must still be valid Python."""
+    from nndoctor.rules import pages
+
+    for finding_id, (_, page) in pages().items():
+        for match in FENCE.finditer(page):
+            assert match.group(1) in ("python", "text"), (finding_id, match.group(0))
+            if match.group(1) == "python":
+                compile(match.group(2), f"findings/{finding_id}.md", "exec")
