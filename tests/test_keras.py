@@ -188,7 +188,7 @@ def test_torch_probe_stands_down_for_keras_on_the_torch_backend(runs, job):
 def test_configuration_faults_are_known_after_one_step(runs, job):
     run = runs[job]
     assert run.result.returncode == 0, _output(run)
-    assert "stopped the training after 1 steps" in run.result.stderr
+    assert "stopped the training after 1 step" in run.result.stderr
     assert len(run.report["series"]["step"]) == 1
     assert set(problem_ids(run.report)[:2]) == SEED_CAUSES, run.report["findings"]
 

@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 from nndoctor import __version__
 from nndoctor import session as _session
 from nndoctor.errors import UsageError
-from nndoctor.findings import Location
+from nndoctor.findings import Location, number, plural
 
 # nndoctor's options come before SCRIPT; everything after it is the script's, as
 # with `python`, `torchrun` and `coverage run` (DESIGN.md, CLI contract): a script
@@ -50,7 +50,16 @@ def main(argv: list[str] | None = None) -> int:
     if ns.command is None:
         parser.print_help()
         return 2
-    return int(ns.handler(ns))
+    try:
+        code = int(ns.handler(ns))
+        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+        return code
+    except BrokenPipeError:
+        # `nndoctor rules | head`: the reader left. Stop quietly, as a process that
+        # SIGPIPE ended (128 + 13); send the unflushed rest nowhere so Python's exit
+        # flush does not raise again (the recipe of Python's `signal` docs).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -363,9 +372,12 @@ def _try_fixes(session: _session.Session, seconds: float, quiet: bool) -> None:
             if not quiet and hasattr(event, "validated"):
                 announce()
                 verdict = event.verdict  # fixed, did not help or inconclusive
-                print(f"nndoctor:   {cause}: {event.fix}: {event.metric} "
-                      f"{event.before:.3g} -> {event.after:.3g} ({verdict}, {event.steps} steps, "
-                      f"{event.seconds:.1f} s)", file=sys.stderr)
+                print(
+                    f"nndoctor:   {cause}: {event.fix}: {event.metric} "
+                    f"{number(event.before, 3)} -> {number(event.after, 3)} ({verdict}, "
+                    f"{plural(event.steps, 'step')}, {event.seconds:.1f} s)",
+                    file=sys.stderr,
+                )
     if not quiet and announced:
         print(f"nndoctor: fix trials took {time.monotonic() - started:.1f} s", file=sys.stderr)
 
@@ -569,20 +581,12 @@ def _rules(ns: argparse.Namespace) -> int:
 
 
 def _explain(ns: argparse.Namespace) -> int:
-    from nndoctor.rules import by_id
+    from nndoctor.rules import explain, pages
 
-    rules = by_id()
-    rule = rules.get(ns.id)
-    if ns.id == "internal-error":
-        from nndoctor.findings import internal_error
-
-        print(f"internal-error (symptom)\n\n{(internal_error.__doc__ or '').strip()}")
-        return 0
-    if rule is None:
-        known = ", ".join(sorted([*rules, "internal-error"]))
-        return _error(f"unknown id {ns.id!r}. Known ids: {known}")
-    print(f"{rule.ID} ({rule.KIND})\n")
-    print((rule.__doc__ or "").strip())
+    text = explain(ns.id)
+    if text is None:
+        return _error(f"unknown id {ns.id!r}. Known ids: {', '.join(sorted(pages()))}")
+    print(text)
     return 0
 
 

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from nndoctor.findings import SEVERITY_RANK, Finding, Trial
+from nndoctor.findings import SEVERITY_RANK, Finding, Trial, number, plural
 from nndoctor.observations import Observations
 from nndoctor.rules import run_rules
 from nndoctor.verdict import margin
@@ -25,7 +25,12 @@ class Experiment:
 
 @dataclass(frozen=True)
 class Report:
-    """The diagnosis of one run: ranked findings, experiments and the loss series."""
+    """The diagnosis of one run: ranked findings, experiments and the loss series.
+
+    Every entry point's `report()` returns one and prints nothing: `print(report)`
+    or `report.show()` prints it in a terminal, a notebook renders it as HTML
+    (`_repr_html_`), `report.to_json()` is report.json as a dict.
+    """
 
     framework: str
     findings: tuple[Finding, ...]
@@ -66,8 +71,8 @@ class Report:
         losses = self.observations.losses
         if len(losses) >= 2:
             return (
-                f"No problem found: the loss went from {losses[0]:.4g} to {losses[-1]:.4g} "
-                f"over {len(losses)} recorded steps."
+                f"No problem found: the loss went from {number(losses[0])} to "
+                f"{number(losses[-1])} over {plural(len(losses), 'recorded step')}."
             )
         if not self.experiments and not self.observations.trace:
             return (
@@ -75,7 +80,13 @@ class Report:
                 "It watches PyTorch optimizer steps and Keras fit() by itself; for NumPy "
                 "code, call nndoctor.numpy.check(...) or Monitor().record(loss) in your loop."
             )
-        return f"No problem found: {len(self.experiments)} checks passed."
+        passed = sum(e.passed for e in self.experiments)
+        if passed == len(self.experiments):
+            return f"No problem found: {plural(passed, 'check')} passed."
+        return (
+            f"No problem found: {passed} of {plural(len(self.experiments), 'check')} passed; "
+            "what the failed ones mean is below."
+        )
 
     def to_json(self) -> dict[str, Any]:
         from nndoctor.report.json_report import to_json
@@ -124,7 +135,30 @@ def diagnose(obs: Observations) -> Report:
     findings = [_with_trial(f, obs) for f in findings]
     proven = "script-failed" in found and bool(found & PROVEN_BY_CONFIGURATION)
     findings.sort(key=lambda f: _rank(f, f.id in mechanisms, _lead(f, proven)))
+    findings = [_symptom_fix(f, findings) for f in findings]  # names the causes in rank order
     return Report(obs.framework, tuple(findings), tuple(_experiments(obs)), _series(obs), obs)
+
+
+# The fix a symptom rule writes when the fix is whatever caused it.
+FIX_THE_CAUSES = "Fix the causes listed above it."
+NO_CAUSE_FIX = (
+    "No cause nndoctor knows explains this: read the checks below, and run "
+    "`nndoctor explain {id}` for what usually causes it."
+)
+
+
+def _symptom_fix(f: Finding, findings: list[Finding]) -> Finding:
+    """A symptom's fix names the causes found that explain it, or says none was found."""
+    if f.kind != "symptom" or f.fix != FIX_THE_CAUSES:
+        return f
+    causes = [c.id for c in findings if c.kind == "cause" and c.is_problem and f.id in c.explains]
+    if causes:
+        return replace(
+            f,
+            fix=f"Fix the cause{'s' if len(causes) > 1 else ''} that explain"
+            f"{'' if len(causes) > 1 else 's'} it: {', '.join(causes)}.",
+        )
+    return replace(f, fix=NO_CAUSE_FIX.format(id=f.id))
 
 
 # Causes the configuration or a direct count proves (the loss call, the layer

@@ -13,6 +13,17 @@ Evidence = Mapping[str, str | int | float | bool | None | list | dict]
 SEVERITY_RANK: Mapping[str, int] = {"error": 2, "warning": 1, "info": 0}
 
 
+def number(value: float, digits: int = 4) -> str:
+    """A number as a person reads it: `digits` significant digits, and 0 never as '-0'."""
+    text = f"{value:.{digits}g}"
+    return "0" if text == "-0" else text
+
+
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """'1 step', '2 steps', '1 example', '0 examples'."""
+    return f"{count} {noun if count == 1 else (nouns or noun + 's')}"
+
+
 @dataclass(frozen=True)
 class Location:
     """Where in the user's code a part was built or a call was made."""

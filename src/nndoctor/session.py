@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from nndoctor.errors import UsageError
+from nndoctor.findings import plural
 from nndoctor.observations import (
     InternalError,
     Observations,
@@ -108,7 +109,7 @@ class Session:
         )
         if over_steps or over_time:
             self.stopped_early = True
-            raise StopTraining(f"nndoctor stopped the training after {self.steps} steps")
+            raise StopTraining(f"nndoctor stopped the training after {plural(self.steps, 'step')}")
 
     def observations(self) -> Observations:
         return fold(self.events, self.framework)

@@ -23,7 +23,11 @@ class Watch:
         self.tried = False
 
     def report(self, trials: bool = True, trial_seconds: float = 15.0) -> Any:
-        """The diagnosis; with `trials`, each mechanical fix is first tried on a copy (once)."""
+        """The diagnosis of what was seen so far. Returns it and prints nothing.
+
+        With `trials`, each mechanical fix of the causes found (at most 4) is first
+        tried on a copy, once per `watch` block, `trial_seconds` each.
+        """
         from nndoctor.diagnosis import diagnose
 
         if trials and not self.tried and self.probe is not None:

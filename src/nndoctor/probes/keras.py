@@ -516,7 +516,11 @@ class DiagnosisCallback(keras.callbacks.Callback):
     # ------------------------------------------------------------ public
 
     def report(self) -> Any:
-        """The diagnosis of what was seen so far (a Report; shows inline in a notebook)."""
+        """The diagnosis of what was seen so far. Returns it and prints nothing.
+
+        No fix trial runs here (they run under `nndoctor run`); a notebook renders
+        the report, `print(report)` or `report.show()` prints it in a terminal.
+        """
         from nndoctor.diagnosis import diagnose
 
         self._flush()

@@ -931,7 +931,7 @@ class Monitor:
         >>> for i in range(iterations):
         ...     ...  # your forward, backward, update
         ...     monitor.record(loss=cost, output=A2, y=Y)
-        >>> monitor.report()
+        >>> print(monitor.report())    # a notebook renders `monitor.report()` itself
     """
 
     def __init__(self, params: Params | None = None) -> None:
@@ -1015,12 +1015,16 @@ class Monitor:
             nonfinite,
         )
 
-    def report(self, show: bool | None = None) -> Any:
-        """The diagnosis of what was recorded so far (printed unless under `nndoctor run`)."""
+    def report(self, show: bool = False) -> Any:
+        """The diagnosis of what was recorded so far. Returns it and prints nothing.
+
+        `print(report)` or `report.show()` prints it in a terminal; a notebook
+        renders it. `show=True` is kept for older code: it calls `report.show()`.
+        """
         from nndoctor.diagnosis import diagnose
 
         report = diagnose(self._session.observations())
-        if show or (show is None and self._outer is None):
+        if show:
             report.show()
         return report
 

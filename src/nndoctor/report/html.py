@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from nndoctor import __version__
-from nndoctor.findings import Finding
+from nndoctor.findings import Finding, number, plural
 from nndoctor.rules import lr_too_high, lr_too_low, wrong_gradient
 
 if TYPE_CHECKING:
@@ -200,7 +200,7 @@ def _where(f: Finding) -> str:
 
 def _evidence(value: Any) -> str:
     if isinstance(value, float):
-        return _e(f"{value:.4g}")
+        return _e(number(value))
     if isinstance(value, (dict, list, tuple)):
         return f"<code>{_e(json.dumps(_rounded(value), default=str))}</code>"
     return _e(value)
@@ -231,7 +231,9 @@ def _trial(f: Finding) -> str:
     numbers = ""
     if f.trial is not None:
         t = f.trial
-        numbers = f": {_e(t.metric)} {t.before:.4g} → {t.after:.4g} in {t.steps} steps"
+        numbers = (
+            f": {_e(t.metric)} {number(t.before)} → {number(t.after)} in {plural(t.steps, 'step')}"
+        )
     return f"<div class='trial {kind}'>{verdict}{numbers}</div>"
 
 

@@ -16,10 +16,12 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
-from nndoctor.findings import Finding
+from nndoctor.findings import Finding, number, plural
 
 STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 MAX_EVIDENCE = 8  # items shown per finding; report.json has all of them
+# Evidence that changes how the other numbers read: always shown, never cut.
+ALWAYS_SHOWN = ("note",)
 
 
 def renderable(report: Any) -> Group:
@@ -35,8 +37,8 @@ def renderable(report: Any) -> Group:
         style="green" if report.healthy else "bold red",
     )
     parts: list[Any] = [Rule(head, align="left"), Text(report.summary, style="bold"), Text("")]
-    for number, finding in enumerate(problems, 1):
-        parts.append(_finding(number, finding))
+    for rank, finding in enumerate(problems, 1):
+        parts.append(_finding(rank, finding))
     if report.experiments:
         checks = Text("checks: ")
         for i, experiment in enumerate(report.experiments):
@@ -46,6 +48,18 @@ def renderable(report: Any) -> Group:
                 style="green" if experiment.passed else "red",
             )
         parts.append(checks)
+        for experiment in report.experiments:
+            if not experiment.passed:
+                meaning = failed_check_meaning(experiment, report.healthy)
+                line = Text(f"{experiment.name} failed: {meaning}", style="dim")
+                parts.append(Padding(line, (0, 0, 0, 2)))
+    for line in reading_notes(report):
+        # A grid, so that a long note wraps under itself, not under the label.
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(style=STYLE["info"], no_wrap=True)
+        grid.add_column(ratio=1)
+        grid.add_row("note", Text(line))
+        parts.append(grid)
     for finding in notes:
         parts.append(
             Text.assemble(("note ", STYLE["info"]), (f"[{finding.id}] ", "dim"), finding.title)
@@ -53,9 +67,9 @@ def renderable(report: Any) -> Group:
     return Group(*parts)
 
 
-def _finding(number: int, finding: Finding) -> Padding:
+def _finding(rank: int, finding: Finding) -> Padding:
     title = Text()
-    title.append(f"{number}. ")
+    title.append(f"{rank}. ")
     title.append(f"{finding.severity.upper()} ", style=STYLE[finding.severity])
     title.append(f"{finding.id}", style="bold")
     title.append(f" ({finding.kind}, confidence {finding.confidence:.2f})", style="dim")
@@ -67,19 +81,25 @@ def _finding(number: int, finding: Finding) -> Padding:
     if finding.location is not None:
         where += f" at {finding.location.file}:{finding.location.line}"
     grid.add_row("where", Text(where))
-    items = list(finding.evidence.items())
+    items = [(k, v) for k, v in finding.evidence.items() if k not in ALWAYS_SHOWN]
     for key, value in items[:MAX_EVIDENCE]:
         grid.add_row(f"  {key}", Text(_value(value)))
     if len(items) > MAX_EVIDENCE:
         grid.add_row("", Text(f"... {len(items) - MAX_EVIDENCE} more in report.json"))
+    for key in ALWAYS_SHOWN:
+        if key in finding.evidence:
+            grid.add_row(f"  {key}", Text(_value(finding.evidence[key])))
     grid.add_row("fix", Text(finding.fix))
     if finding.explains:
         grid.add_row("explains", Text(", ".join(finding.explains)))
     if finding.trial is not None:
         t = finding.trial
         verdict = "fix verified" if finding.validated else f"fix tried, {_not_verified(finding)}"
-        grid.add_row("trial", Text(f"{verdict}: {t.metric} {t.before:.4g} -> {t.after:.4g} "
-                                   f"in {t.steps} steps"))
+        steps = f"{t.steps} step{'s' if t.steps != 1 else ''}"
+        grid.add_row(
+            "trial",
+            Text(f"{verdict}: {t.metric} {number(t.before)} -> {number(t.after)} in {steps}"),
+        )
     body = Group(Text(finding.title, style="bold"), grid)
     return Padding(Group(title, Padding(body, (0, 0, 0, 3))), (0, 0, 1, 0))
 
@@ -92,10 +112,72 @@ def _not_verified(finding: Finding) -> str:
 
 def _value(value: Any) -> str:
     if isinstance(value, float):
-        return f"{value:.4g}"
+        return number(value)
     if isinstance(value, (dict, list)):
         return json.dumps(value, default=str)
     return str(value)
+
+
+# What a failed check means, one line each: the checks line names them, this says
+# why a check can fail on a run nndoctor calls healthy.
+FAILED_CHECK = {
+    "gradient-check": "your gradients disagree with finite differences for at least one "
+    "array (relative error above 1e-2)",
+    "gradient-leaves-weights": "computing the gradients changed the weights",
+    "update-check": "one training step left some weights unchanged or raised an error",
+    "overfit-tiny-batch": "a copy trained {steps} on {examples} did not halve its loss",
+    "shuffled-labels-control": "real labels generalised no better than shuffled ones on held rows",
+    "lr-range-probe": "a copy trained at {best} your learning rate reached a lower loss "
+    "in {steps} steps than one at your rate",
+    "input-dependence": "the predictions barely depend on the input",
+}
+HEALTHY_FAILED = {
+    "overfit-tiny-batch": "with no other sign of a fault, the budget was too short for "
+    "this model; not a finding",
+    "lr-range-probe": "short runs favour larger rates: a tuning hint, not a finding",
+}
+HEALTHY_DEFAULT = "no rule found a fault behind it, so it does not count against the run"
+
+
+def failed_check_meaning(experiment: Any, healthy: bool) -> str:
+    """One line: what this failed check measured, and (healthy run) why it is not a fault."""
+    details = experiment.details or {}
+    text = FAILED_CHECK.get(experiment.name, "see `nndoctor explain` for the findings")
+    if experiment.name == "lr-range-probe":
+        best = details.get("best_factor")
+        text = text.format(
+            best=f"x{best:g}" if isinstance(best, (int, float)) else "another multiple of",
+            steps=details.get("steps", "a few"),
+        )
+    if experiment.name == "overfit-tiny-batch":
+        steps, examples = details.get("steps"), details.get("examples")
+        text = text.format(
+            steps=plural(steps, "step") if isinstance(steps, int) else "briefly",
+            examples=plural(examples, "example") if isinstance(examples, int) else "a few examples",
+        )
+    if experiment.name == "input-dependence" and "predict_varies" in details:
+        text = "your prediction function returned the same output for two different batches"
+    elif experiment.name == "input-dependence":
+        text = (
+            "the trained copy was no more accurate on real inputs than on inputs "
+            "replaced by their mean"
+        )
+    if healthy:
+        text += f" ({HEALTHY_FAILED.get(experiment.name, HEALTHY_DEFAULT)})"
+    return text
+
+
+def reading_notes(report: Any) -> list[str]:
+    """Notes that change how the report's numbers read (not findings)."""
+    out = []
+    output = getattr(report.observations, "output", None)
+    if output is not None and getattr(output, "saturated", False) and report.framework == "numpy":
+        out.append(
+            "your output is saturated at your weights, so the gradient check, the input "
+            "check and the tiny-batch trial ran with each weight matrix rescaled to std "
+            "1/sqrt(fan_in); fix trials start from your own weights, so their numbers differ"
+        )
+    return out
 
 
 def render(report: Any, console: Console | None = None) -> None:

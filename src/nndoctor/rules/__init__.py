@@ -115,6 +115,23 @@ def summary_line(rule: ModuleType) -> str:
     return (rule.__doc__ or "").strip().splitlines()[0]
 
 
+def pages() -> dict[str, tuple[str, str]]:
+    """Every id with a documentation page, in registry order: id -> (kind, page).
+
+    The page is the rule's docstring. `nndoctor explain ID` prints it and the docs
+    site is generated from it at build time, so it is written once.
+    """
+    out = {rule.ID: (rule.KIND, (rule.__doc__ or "").strip()) for rule in RULES}
+    out["internal-error"] = ("symptom", (internal_error.__doc__ or "").strip())
+    return out
+
+
+def explain(finding_id: str) -> str | None:
+    """What `nndoctor explain ID` prints: 'ID (kind)', a blank line, the page; None if unknown."""
+    page = pages().get(finding_id)
+    return None if page is None else f"{finding_id} ({page[0]})\n\n{page[1]}"
+
+
 def run_rules(obs: Observations) -> list[Finding]:
     """Every rule's findings; a rule that fails becomes an internal-error finding."""
     findings: list[Finding] = [internal_error(e.where, e.message) for e in obs.errors]

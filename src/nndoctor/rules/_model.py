@@ -25,3 +25,12 @@ def last_layer_location(model: ModelSpec) -> Location | None:
 
 def loss_label(model: ModelSpec) -> str:
     return LOSS_NAMES.get(model.loss or "", model.loss or "the loss")
+
+
+def layers_phrase(names: list[str]) -> str:
+    """Layers named in a sentence: 'layer 1', 'layers 0, 2', 'layer fc1'.
+
+    PyTorch names the children of `nn.Sequential` by position ('1'), which alone
+    reads as a count ('the units of 1'); the word 'layer' makes it a name.
+    """
+    return f"layer{'s' if len(names) != 1 else ''} {', '.join(names)}"

@@ -11,7 +11,7 @@ weights do not move, the model has collapsed to one class, or the accuracy
 code does not look at the model's current output.
 
 ## Example
-```
+```text
 Epoch 2 - acc: 0.3066
 Epoch 3 - acc: 0.3066
 Epoch 4 - acc: 0.3066

@@ -32,6 +32,7 @@ import math
 from nndoctor.findings import Finding
 from nndoctor.observations import Observations
 from nndoctor.rules import dead_relu
+from nndoctor.rules._model import layers_phrase
 
 ID = "bad-init"
 KIND = "cause"
@@ -107,7 +108,8 @@ def check(obs: Observations) -> list[Finding]:
                 kind=KIND,
                 severity="error",
                 confidence=0.8,
-                title=f"{max(v for _, v in dead):.0%} of the units of {names} output 0 for every "
+                title=f"{max(v for _, v in dead):.0%} of the units of "
+                f"{layers_phrase([name for name, _ in dead])} output 0 for every "
                 "input before the first update",
                 where=f"initialisation of the layers before {names}",
                 evidence={f"{name}.dead_at_step_0": round(v, 3) for name, v in dead},

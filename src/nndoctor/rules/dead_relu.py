@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from nndoctor.findings import Finding
 from nndoctor.observations import Observations
+from nndoctor.rules._model import layers_phrase
 
 ID = "dead-relu"
 KIND = "cause"
@@ -56,7 +57,7 @@ def check(obs: Observations) -> list[Finding]:
     return [Finding(
         id=ID, kind=KIND, severity="error" if worst >= 0.9 else "warning",
         confidence=0.85,
-        title=f"{worst:.0%} of the units of {names} output 0 for every input",
+        title=f"{worst:.0%} of the units of {layers_phrase(sorted(dead))} output 0 for every input",
         where=f"activation layer{'s' if len(dead) > 1 else ''} {names}",
         evidence={f"{name}.dead_fraction": round(share, 3) for name, share in dead.items()},
         fix="Initialise biases at 0 and weights with He init, lower the learning rate if units "

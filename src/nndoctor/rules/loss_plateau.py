@@ -13,7 +13,7 @@ updated, gradients zero). A loss pinned at ln K means the model outputs the
 same distribution for every input, as if it had not seen the data.
 
 ## Example
-```
+```text
 Cost after iteration 0: 6.9628
 Cost after iteration 100: 6.9628
 Cost after iteration 200: 6.9628

@@ -26,7 +26,7 @@ def update(self, learning_rate=1e-2):   # then tune by factors of 3-10
 
 from __future__ import annotations
 
-from nndoctor.findings import Finding
+from nndoctor.findings import Finding, number, plural
 from nndoctor.observations import Observations
 from nndoctor.rules._signals import median, trace_ratios, weight_ratios
 
@@ -55,8 +55,8 @@ def check(obs: Observations) -> list[Finding]:
     }
     if trial:
         evidence["tiny_batch_trial"] = (
-            f"{trial.steps} steps on {trial.examples} examples: "
-            f"loss {trial.before:.4g} -> {trial.after:.4g}"
+            f"{plural(trial.steps, 'step')} on {plural(trial.examples, 'example')}: "
+            f"loss {number(trial.before)} -> {number(trial.after)}"
         )
     return [
         Finding(

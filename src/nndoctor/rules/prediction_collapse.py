@@ -11,7 +11,7 @@ cheap minimum (predict the frequent class, or the output that ignores the
 input). The cause is elsewhere: the report lists the ones that explain it.
 
 ## Example
-```
+```text
 epoch 3: every validation image predicted as class 0
 ```
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from nndoctor.findings import Finding
 from nndoctor.observations import Observations
+from nndoctor.rules._model import layers_phrase
 
 ID = "saturated-activations"
 KIND = "cause"
@@ -58,7 +59,8 @@ def check(obs: Observations) -> list[Finding]:
     return [Finding(
         id=ID, kind=KIND, severity="info" if learning else "warning",
         confidence=0.5 if learning else 0.75,
-        title=f"{max(pinned.values()):.0%} of the units of {names} are saturated"
+        title=f"{max(pinned.values()):.0%} of the units of {layers_phrase(sorted(pinned))} "
+              "are saturated"
               + (" (the loss still falls)" if learning else ""),
         where=f"activation layer{'s' if len(pinned) > 1 else ''} {names}",
         evidence={f"{name}.saturated_fraction": round(v, 3) for name, v in pinned.items()},

@@ -29,7 +29,7 @@ for epoch in range(200):
 
 from __future__ import annotations
 
-from nndoctor.findings import Finding
+from nndoctor.findings import Finding, number, plural
 from nndoctor.observations import Observations
 from nndoctor.rules._run import cut_short
 from nndoctor.rules._signals import still_falling
@@ -63,8 +63,8 @@ def check(obs: Observations) -> list[Finding]:
         evidence["loss_first"], evidence["loss_last"] = round(losses[0], 6), round(losses[-1], 6)
     if helped and trial:
         evidence["tiny_batch_trial"] = (
-            f"{trial.steps} steps of your step on {trial.examples} "
-            f"examples: loss {trial.before:.4g} -> {trial.after:.4g}"
+            f"{plural(trial.steps, 'step')} of your step on {plural(trial.examples, 'example')}"
+            f": loss {number(trial.before)} -> {number(trial.after)}"
         )
     return [
         Finding(
