@@ -46,7 +46,7 @@ def _one_thread(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def doctor(tmp_path: Path, script: str, *args: str) -> dict:
-    _, report = run_script(SCRIPTS / script, tmp_path, "--no-experiments", *args)
+    _, report = run_script(SCRIPTS / script, tmp_path, *args, options=["--no-experiments"])
     return report
 
 

@@ -79,7 +79,7 @@ def test_stopped_after_one_step_is_singular(tmp_path):
         "for i in range(50):\n"
         "    monitor.record(1.0 / (i + 1))\n"
     )
-    result = nndoctor("run", "--out", str(tmp_path / "run"), str(script), "--max-steps", "1")
+    result = nndoctor("run", "--out", str(tmp_path / "run"), "--max-steps", "1", str(script))
     assert "stopped the training after 1 step\n" in result.stderr, result.stderr
 
 

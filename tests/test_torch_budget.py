@@ -172,7 +172,9 @@ def test_two_optimizers_of_one_model_are_one_model():
 
 
 def test_a_single_model_script_has_no_several_models_note(tmp_path):
-    result, report = run_script(DROPOUT, tmp_path, str(tmp_path / "w.npy"), "--no-experiments")
+    result, report = run_script(
+        DROPOUT, tmp_path, str(tmp_path / "w.npy"), options=["--no-experiments"]
+    )
     assert result.returncode == 0, result.stderr
     ids = [f["id"] for f in report["findings"]]
     assert "several-models" not in ids and "experiments-skipped" not in ids

@@ -33,8 +33,9 @@ from nndoctor.report.json_report import dumps
 from nndoctor.report.terminal import render_text
 from nndoctor.session import read_trace
 
-# One line of each event kind, the longest of its kind, from three real runs:
+# One line of each event kind, the longest of its kind, from four real runs:
 # `nndoctor run --trial-seconds 2 tests/scripts/torch_dropout.py W.npy 1 softmax`,
+# `nndoctor run --trial-seconds 2 tests/scripts/torch_regression.py misaligned`,
 # `nndoctor run tests/scripts/stuck_handmade.py`, and a NumPy softmax regression
 # checked by nnd.check with predict= whose Monitor.record got a non-number once.
 REAL_LINES = (Path(__file__).parent / "data" / "trace_events.jsonl").read_text().splitlines()
@@ -47,7 +48,7 @@ FUZZ = settings(
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-# The per-kind tests run once for each of the 17 event kinds.
+# The per-kind tests run once for each of the 19 event kinds.
 PER_KIND = 60
 
 # Values a hand edit or another writer could leave where the reader expects

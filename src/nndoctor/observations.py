@@ -334,7 +334,7 @@ class RunStarted:
     """
 
     script: str
-    framework: str
+    framework: Framework
 
 
 @dataclass(frozen=True)
