@@ -14,7 +14,7 @@ It is not: the diagnosis from the training itself is complete; only the
 checks on copies, and the fix trials that validate a fix, are missing.
 
 ## Example
-```
+```text
 nndoctor run train_large_model.py
 ```
 

@@ -65,6 +65,8 @@ def check(obs: Observations) -> list[Finding]:
     losses = obs.losses
     if len(losses) < MIN_STEPS:
         return []
+    if obs.model is not None and obs.model.other_models:
+        return []  # an adversarial loss (a GAN's) is not judged against a constant predictor
     base = baseline(obs)
     if base is None:
         return []
