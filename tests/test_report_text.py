@@ -129,3 +129,38 @@ def test_every_failed_check_of_a_healthy_torch_run_gets_its_line(tmp_path):
     assert text.count("not a finding") + text.count("does not count against the run") == len(
         failed
     ), text
+
+
+def test_a_symptoms_own_advice_replaces_listed_above_when_no_cause_explains_it():
+    from nndoctor.diagnosis import FIX_THE_CAUSES, _symptom_fix
+    from nndoctor.findings import Finding
+
+    symptom = Finding(
+        id="no-better-than-baseline",
+        kind="symptom",
+        severity="error",
+        confidence=0.85,
+        title="The training loss ended no better than the trivial predictor",
+        where="the training loss",
+        evidence={},
+        fix=f"{FIX_THE_CAUSES} Check that the inputs reach the model.",
+    )
+    alone = _symptom_fix(symptom, [symptom])
+    assert "listed above" not in alone.fix
+    assert (
+        alone.fix == "No cause nndoctor knows explains this. Check that the inputs reach the model."
+    )
+    cause = Finding(
+        id="lr-too-low",
+        kind="cause",
+        severity="error",
+        confidence=0.9,
+        title="Steps too small",
+        where="the optimizer",
+        evidence={},
+        fix="Raise the learning rate.",
+        explains=("no-better-than-baseline",),
+    )
+    assert (
+        _symptom_fix(symptom, [cause, symptom]).fix == "Fix the cause that explains it: lr-too-low."
+    )

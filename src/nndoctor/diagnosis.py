@@ -148,8 +148,11 @@ NO_CAUSE_FIX = (
 
 
 def _symptom_fix(f: Finding, findings: list[Finding]) -> Finding:
-    """A symptom's fix names the causes found that explain it, or says none was found."""
-    if f.kind != "symptom" or f.fix != FIX_THE_CAUSES:
+    """A symptom's fix names the causes found that explain it, or says none was found.
+
+    A rule may follow FIX_THE_CAUSES with its own advice for when no cause is found.
+    """
+    if f.kind != "symptom" or not f.fix.startswith(FIX_THE_CAUSES):
         return f
     causes = [c.id for c in findings if c.kind == "cause" and c.is_problem and f.id in c.explains]
     if causes:
@@ -158,6 +161,9 @@ def _symptom_fix(f: Finding, findings: list[Finding]) -> Finding:
             fix=f"Fix the cause{'s' if len(causes) > 1 else ''} that explain"
             f"{'' if len(causes) > 1 else 's'} it: {', '.join(causes)}.",
         )
+    advice = f.fix[len(FIX_THE_CAUSES) :].strip()
+    if advice:
+        return replace(f, fix=f"No cause nndoctor knows explains this. {advice}")
     return replace(f, fix=NO_CAUSE_FIX.format(id=f.id))
 
 

@@ -127,7 +127,7 @@ def check(obs: Observations) -> list[Finding]:
             title=title,
             where="the training loss and accuracy against the trivial predictor",
             evidence=evidence,
-            fix="Fix the causes listed above it. With none listed: check that the inputs reach "
+            fix="Fix the causes listed above it. Check that the inputs reach "
             "the model, that inputs and labels still correspond, and that the model can "
             "overfit a tiny batch.",
         )

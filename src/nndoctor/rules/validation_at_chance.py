@@ -108,7 +108,7 @@ def check(obs: Observations) -> list[Finding]:
             title=title,
             where="the script's held-out evaluation",
             evidence=evidence,
-            fix="Fix the causes listed above it. With none listed: check that inputs and labels "
+            fix="Fix the causes listed above it. Check that inputs and labels "
             "were shuffled together, and that the held-out data is prepared exactly as the "
             "training data.",
         )
