@@ -53,6 +53,7 @@ class Session:
         experiments: bool = True,
         trial_seconds: float = 15.0,
         script: str | None = None,
+        trace_name: str = "trace.jsonl",
     ) -> None:
         self._framework = framework
         self.script = script  # the script `nndoctor run` runs; None for watch() and check()
@@ -70,9 +71,10 @@ class Session:
         self._last_flush = 0.0
         if out_dir is not None:
             out_dir.mkdir(parents=True, exist_ok=True)
-            self._lock = _hold(out_dir)
+            if trace_name == "trace.jsonl":  # another rank's trace beside it takes no lock
+                self._lock = _hold(out_dir)
             # A new run starts a new trace: appending would mix two runs in one report.
-            self._file = (out_dir / "trace.jsonl").open("w", encoding="utf-8")
+            self._file = (out_dir / trace_name).open("w", encoding="utf-8")
         if script is not None:
             self.emit(RunStarted(script, framework))
 

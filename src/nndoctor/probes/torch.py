@@ -688,6 +688,10 @@ class TorchProbe:
             self.model = self.only_model or self._owner(opt) or self.last_root
             # torch.compile wraps the model: name layers after the user's own module.
             self.model = getattr(self.model, "_orig_mod", self.model)
+            # DistributedDataParallel wraps it too: trials copy the plain module, which
+            # trains without the process group (gone once the script ends).
+            if type(self.model).__name__ == "DistributedDataParallel":
+                self.model = getattr(self.model, "module", self.model)
             if self.model is not None:
                 self._model_ids = {id(p) for p in self.model.parameters()}
             self._budget_trials()
