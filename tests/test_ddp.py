@@ -100,3 +100,35 @@ def test_nproc_per_node_must_be_positive(tmp_path, value):
     assert result.returncode == 2
     assert "--nproc-per-node must be at least 1" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "fault, expected",
+    [
+        ("no-sampler", "ranks-same-data"),
+        ("no-ddp", "ranks-out-of-sync"),
+        ("no-set-epoch", "sampler-epoch-not-set"),
+    ],
+)
+def test_distributed_faults_are_named(tmp_path, fault, expected):
+    out = tmp_path / "run"
+    result = launch(
+        [
+            str(BIN / "torchrun"),
+            "--standalone",
+            "--nproc-per-node",
+            "2",
+            "-m",
+            "nndoctor",
+            "run",
+            "--no-experiments",
+            "--out",
+            str(out),
+            str(SCRIPT),
+            fault,
+        ],
+        tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = validate(json.loads((out / "report.json").read_text()))
+    assert problem_ids(report) == [expected], report["findings"]

@@ -267,6 +267,9 @@ def _run(ns: argparse.Namespace) -> int:
     if rank != 0:  # one report, from rank 0; this rank's trace stays beside its
         session.close()
         return exit_code
+    if ranks > 1:
+        for event in _session.other_ranks(out, session.events, _session.RANK_WAIT):
+            session.emit(event)
     from nndoctor.diagnosis import diagnose
 
     report = diagnose(session.observations())
@@ -646,6 +649,7 @@ def _report(ns: argparse.Namespace) -> int:
     from nndoctor.diagnosis import diagnose
     from nndoctor.observations import RunInfo, fold
 
+    events += _session.other_ranks(ns.run_dir, events)  # rank 0 killed before it merged
     obs = fold(events)
     if obs.started is not None and obs.run is None:
         # `nndoctor run` started it and never wrote how it ended: the process was killed.

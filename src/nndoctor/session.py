@@ -201,3 +201,25 @@ def read_trace(path: Path) -> tuple[list[Any], int]:
             except (ValueError, RecursionError):
                 skipped += 1
     return events, skipped
+
+
+RANK_WAIT = 10.0  # seconds rank 0 waits for another rank's trace to end (they train in step)
+
+
+def other_ranks(folder: Path, have: list[Any], wait: float = 0.0) -> list[Any]:
+    """The other ranks' fingerprints from their traces beside `folder`'s trace.jsonl,
+    those not in `have` already. With `wait`, each trace is read again until its rank
+    has ended (its RunInfo is written) or `wait` seconds have passed."""
+    from nndoctor.observations import RankPrint, RunInfo
+
+    deadline = time.monotonic() + wait
+    merged = {(e.rank, e.step) for e in have if type(e) is RankPrint}
+    found: list[Any] = []
+    for path in sorted(folder.glob("trace.rank*.jsonl")):
+        while True:
+            events, _ = read_trace(path)
+            if any(type(e) is RunInfo for e in events) or time.monotonic() >= deadline:
+                break
+            time.sleep(0.2)
+        found += [e for e in events if type(e) is RankPrint and (e.rank, e.step) not in merged]
+    return found

@@ -1,5 +1,7 @@
-"""DDP on CPU (gloo) under torchrun: a digits MLP. argv[1]: 'healthy' or 'softmax' (a
-softmax before CrossEntropyLoss); argv[2] (optional): rank 0 saves the final weights there."""
+"""DDP on CPU (gloo) under torchrun: a digits MLP. argv[1], the fault: 'healthy',
+'softmax' (a softmax before CrossEntropyLoss), 'no-sampler' (a shuffling DataLoader
+without DistributedSampler), 'no-ddp' (the model not wrapped in DistributedDataParallel),
+'no-set-epoch' (set_epoch never called); argv[2] (optional): rank 0 saves the weights."""
 
 import sys
 
@@ -12,6 +14,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, TensorDataset
 from torch.utils.data.distributed import DistributedSampler
 
+fault = sys.argv[1]
 dist.init_process_group("gloo")
 rank = dist.get_rank()
 torch.manual_seed(0)
@@ -20,15 +23,21 @@ x = torch.tensor(digits.data / 16.0, dtype=torch.float32)
 y = torch.tensor(digits.target)
 data = TensorDataset(x, y)
 sampler = DistributedSampler(data, shuffle=True, seed=0)
-loader = DataLoader(data, batch_size=32, sampler=sampler)
+if fault == "no-sampler":
+    loader = DataLoader(data, batch_size=32, shuffle=True)
+else:
+    loader = DataLoader(data, batch_size=32, sampler=sampler)
 layers = [nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 10)]
-if sys.argv[1] == "softmax":
+if fault == "softmax":
     layers.append(nn.Softmax(dim=1))
-model = DistributedDataParallel(nn.Sequential(*layers))
+model = nn.Sequential(*layers)
+if fault != "no-ddp":
+    model = DistributedDataParallel(model)
 opt = torch.optim.SGD(model.parameters(), lr=0.1)
 loss_fn = nn.CrossEntropyLoss()
 for epoch in range(3):
-    sampler.set_epoch(epoch)
+    if fault != "no-set-epoch":
+        sampler.set_epoch(epoch)
     for xb, yb in loader:
         opt.zero_grad()
         loss = loss_fn(model(xb), yb)

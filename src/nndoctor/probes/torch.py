@@ -14,8 +14,10 @@ the CPU, and only when the copies the experiments train fit TRIAL_BYTES.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
+import os
 import traceback
 import weakref
 from collections.abc import Callable, Iterator
@@ -41,10 +43,22 @@ from nndoctor.observations import (
     ModelSpec,
     NamedValue,
     OutputProfile,
+    RankPrint,
+    SamplerPass,
     StepRecord,
 )
 from nndoctor.probes.numpy import profile_inputs, profile_labels
 
+
+def _ranks() -> tuple[int, int]:
+    """This process's global rank and the number of ranks, as torchrun sets them."""
+    try:
+        return int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
+    except ValueError:
+        return 0, 1
+
+
+RANKS = _ranks()
 EVERY_STEP_UNTIL = 20  # the first steps decide most faults: all of them are measured
 SAMPLE_EVERY = 10  # later, one step in ten (DESIGN.md: heavy statistics are sampled)
 SPARSE_FROM = 200  # after this many steps, one step in SAMPLE_EVERY * LATE_FACTOR:
@@ -258,6 +272,7 @@ class TorchProbe:
         self.trials_skipped: str | None = None  # why the experiments will not run
         self.loss_fn: Callable[[Any, Any], Any] | None = None
         self._last_input: Any = None
+        self._step_input: Any = None  # the same, kept for the step's rank fingerprint
         self.initial_state: dict[str, Any] | None = None
         self._held_key: Any = None
         self._held_cache: list[tuple[str, torch.Tensor]] = []
@@ -296,6 +311,12 @@ class TorchProbe:
         )
         self._patch(nn.Module, "zero_grad", self._counting(nn.Module.zero_grad))
         self._patch(torch.Tensor, "backward", self._backward(torch.Tensor.backward))
+        if RANKS[1] > 1:
+            from torch.utils.data.distributed import DistributedSampler
+
+            self._patch(
+                DistributedSampler, "__iter__", self._sampler_pass(DistributedSampler.__iter__)
+            )
         if self.only_model is None:
             TorchProbe.active = self
         return self
@@ -409,7 +430,7 @@ class TorchProbe:
             # (no activation) ran between the two layers.
             self.links[args[0] is self._weight_output] += 1
         if self.depth == 1 and args and isinstance(args[0], torch.Tensor):
-            self._last_input = args[0]
+            self._last_input = self._step_input = args[0]
             if not self.profiled:
                 self._first_input = args[0]
 
@@ -774,6 +795,8 @@ class TorchProbe:
         if self._sampling():
             self._flush()
             self.session.emit(self._record())
+            if RANKS[1] > 1:
+                self._rank_print()
         else:
             loss = self.loss_value
             self.pending.append(
@@ -790,6 +813,34 @@ class TorchProbe:
             self._emit_spec()  # its counts (steps without gradient) feed rules mid-run
         self._module_hooks(self._sampling())  # losses are still seen: F.* wrappers
         self.session.count_step()
+
+    @torch.no_grad()
+    def _rank_print(self) -> None:
+        """This rank's input and weights in two numbers each, for rank 0 to compare."""
+        x, model, self._step_input = self._step_input, self.model, None
+        if not isinstance(x, torch.Tensor) or model is None:
+            return
+        params = [p.detach().double() for p in model.parameters()]
+        if not params:
+            return
+        x = x.detach().double()
+        sums = torch.stack([torch.stack([p.sum(), p.square().sum()]) for p in params]).sum(0)
+        self.session.emit(
+            RankPrint(
+                RANKS[0],
+                self.steps,
+                (float(x.sum()), float(x.square().sum())),
+                (float(sums[0]), float(sums[1])),
+            )
+        )
+
+    def _sampler_pass(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        def __iter__(sampler: Any) -> Any:
+            with contextlib.suppress(Exception):  # never break the user's data loading
+                self.session.emit(SamplerPass(int(sampler.epoch), bool(sampler.shuffle)))
+            return original(sampler)
+
+        return __iter__
 
     def _zeroed(self) -> bool | None:
         if self.zero_grads_at_last_step < 0:
