@@ -41,7 +41,9 @@ def check(case: dict[str, Any], timeout: float) -> dict[str, Any]:
         fixed = run_fixed(case, fix, timeout)
         entry.update(fixed=fixed["final"], fixed_seconds=fixed["seconds"])
         entry["fix_learns"] = fix_learns(plain, fixed)
-        print(f"  fixed: {fixed['final']}  ({fixed['seconds']:.1f} s; learns: {entry['fix_learns']})")
+        print(
+            f"  fixed: {fixed['final']}  ({fixed['seconds']:.1f} s; learns: {entry['fix_learns']})"
+        )
     sys.stdout.flush()
     return entry
 
@@ -55,7 +57,9 @@ def write(results: dict[str, dict[str, Any]]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run each real-world case plainly, and its fix.")
-    parser.add_argument("--only", action="append", default=[], help="cases whose path contains this")
+    parser.add_argument(
+        "--only", action="append", default=[], help="cases whose path contains this"
+    )
     parser.add_argument("--write", action="store_true", help="store the results in the manifest")
     parser.add_argument("--timeout", type=float, default=120, help="seconds per run (default 120)")
     args = parser.parse_args(argv)
@@ -66,7 +70,9 @@ def main(argv: list[str] | None = None) -> int:
         results[case["script"]] = check(case, args.timeout)
         if args.write:
             write(results)
-    not_learning = [s for s, r in results.items() if "fix_learns" in r and r["fix_learns"] is not True]
+    not_learning = [
+        s for s, r in results.items() if "fix_learns" in r and r["fix_learns"] is not True
+    ]
     if not_learning:
         print("\nfixes not shown to learn (false or undecided):\n  " + "\n  ".join(not_learning))
     return 0
