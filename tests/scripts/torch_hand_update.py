@@ -4,7 +4,8 @@ examples do (pytorch/examples, the "Learning PyTorch with examples" tutorial).
 Usage: torch_hand_update.py [--lr LR] [--style sub|data|bare] [--no-zero] [--epochs N]
 [--save PATH]. `sub`: an nn.Module updated with `p -= lr * p.grad` under no_grad;
 `data`: `p.data.add_(p.grad, alpha=-lr)`; `bare`: linear regression on leaf tensors
-`w = torch.randn(..., requires_grad=True)`, no Module. `--no-zero` never resets the
+`w = torch.randn(..., requires_grad=True)`, no Module; `rebind`: the bug
+`p = p - lr * p.grad`, which updates nothing. `--no-zero` never resets the
 gradients. `--save` writes the final weights (.npy) for the bit-identity test.
 """
 
@@ -12,14 +13,13 @@ import argparse
 
 import numpy as np
 import torch
-from sklearn.datasets import load_digits
 from torch import nn
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--lr", type=float, default=None)
-parser.add_argument("--style", choices=("sub", "data", "bare"), default="sub")
+parser.add_argument("--style", choices=("sub", "data", "bare", "rebind"), default="sub")
 parser.add_argument("--no-zero", action="store_true")
-parser.add_argument("--epochs", type=int, default=8)
+parser.add_argument("--epochs", type=int, default=6)
 parser.add_argument("--save", default=None)
 args = parser.parse_args()
 
@@ -38,10 +38,9 @@ if args.style == "bare":
     def loss_fn(out, target):
         return ((out - target) ** 2).mean()
 else:
-    digits = load_digits()
-    x = torch.tensor(digits.data / 16.0, dtype=torch.float32)
-    y = torch.tensor(digits.target)
-    model = nn.Sequential(nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 10))
+    x = torch.randn(1024, 16)
+    y = (x @ torch.randn(16, 4)).argmax(dim=1)  # 4 classes a linear teacher separates
+    model = nn.Sequential(nn.Linear(16, 32), nn.ReLU(), nn.Linear(32, 4))
     params = list(model.parameters())
     lr = 0.1 if args.lr is None else args.lr
     forward = model
@@ -57,6 +56,9 @@ for _ in range(args.epochs):
             for p in params:
                 if args.style == "data":
                     p.data.add_(p.grad, alpha=-lr)
+                elif args.style == "rebind":
+                    p = p - lr * p.grad  # a common bug: rebinds the name, the weight stays
+                    continue
                 else:
                     p -= lr * p.grad
                 if not args.no_zero:

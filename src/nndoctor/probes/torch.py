@@ -232,7 +232,9 @@ def _user_names(tensors: list[torch.Tensor]) -> list[tuple[str, torch.Tensor]]:
                         names.setdefault(id(value), key)
             break
         frame = frame.f_back
-    return [(names.get(id(t), f"tensor{i}"), t) for i, t in enumerate(tensors)]
+    order = {key: i for i, key in enumerate(names)}  # the script's order: w before b
+    named = [(names.get(id(t), f"tensor{i}"), t) for i, t in enumerate(tensors)]
+    return sorted(named, key=lambda pair: order.get(id(pair[1]), len(order)))
 
 
 class TorchProbe:

@@ -1,0 +1,87 @@
+"""PyTorch loops without an optimizer: updates written by hand are training steps (issue 16,
+item 6). Real seeded runs of tests/scripts/torch_hand_update.py under `nndoctor run`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import ROOT, problem_ids
+
+pytest.importorskip("torch")
+
+SCRIPT = ROOT / "tests" / "scripts" / "torch_hand_update.py"
+STEPS = 6 * 16  # the script's 6 epochs of 16 batches
+
+
+def events(run: Path, kind: str) -> list[dict]:
+    lines = (json.loads(line) for line in (run / "trace.jsonl").open())
+    return [e for e in lines if e["event"] == kind]
+
+
+def recorded_steps(run: Path) -> int:
+    return len(events(run, "StepRecord")) + sum(len(e["losses"]) for e in events(run, "LossRun"))
+
+
+def spec(run: Path) -> dict:
+    return events(run, "ModelSpec")[-1]
+
+
+def test_healthy_hand_loop_is_trained_and_left_bit_identical(run, tmp_path):
+    plain, watched = tmp_path / "plain.npy", tmp_path / "watched.npy"
+    args = ("--style", "data", "--save")  # p.data.add_(...): no version counter moves
+    subprocess.run([sys.executable, str(SCRIPT), *args, str(plain)], check=True)
+    result, report = run(SCRIPT, *args, str(watched))
+    assert result.returncode == 0, result.stderr
+    a, b = np.load(plain), np.load(watched)
+    assert a.dtype == b.dtype and a.tobytes() == b.tobytes()
+    assert report["healthy"], problem_ids(report)
+    out = tmp_path / "run"
+    assert recorded_steps(out) == STEPS
+    model = spec(out)
+    assert model["optimizer"] == "hand-written"
+    assert model["learning_rate"] == pytest.approx(0.1, rel=0.01)  # the script's lr
+
+
+def test_hand_loop_with_lr_too_high_gets_lr_too_high_and_a_validated_fix(run):
+    result, report = run(SCRIPT, "--lr", "20")
+    assert result.returncode == 0, result.stderr
+    problems = problem_ids(report)
+    assert problems[0] == "lr-too-high", problems
+    assert "params-not-updated" not in problems
+    lr = next(f for f in report["findings"] if f["id"] == "lr-too-high")
+    assert lr["validated"] is True  # replayed as SGD at the rate read from the update
+
+
+def test_hand_loop_that_never_zeroes_gradients_gets_grad_not_zeroed(run, tmp_path):
+    result, report = run(SCRIPT, "--no-zero", options=("--no-experiments",))
+    assert result.returncode == 0, result.stderr
+    problems = problem_ids(report)
+    assert problems[0] == "grad-not-zeroed", problems
+    assert "params-not-updated" not in problems
+    assert recorded_steps(tmp_path / "run") == STEPS
+
+
+def test_bare_tensors_updated_by_hand_are_a_model(run, tmp_path):
+    result, report = run(SCRIPT, "--style", "bare", options=("--no-experiments",))
+    assert result.returncode == 0, result.stderr
+    assert report["healthy"], problem_ids(report)
+    out = tmp_path / "run"
+    assert recorded_steps(out) == 6 * 8  # 512 rows in batches of 64
+    model = spec(out)
+    assert model["name"] == "tensors w, b"  # as the script names them
+    assert model["optimizer"] == "hand-written"
+    assert model["learning_rate"] == pytest.approx(0.05, rel=0.01)
+    assert model["experiments_skipped"]  # no nn.Module to copy: said, not attempted
+
+
+def test_hand_update_that_changes_nothing_is_still_params_not_updated(run, tmp_path):
+    # `p = p - lr * p.grad` rebinds the name: no weight ever moves, no step is seen.
+    result, report = run(SCRIPT, "--style", "rebind", options=("--no-experiments",))
+    assert result.returncode == 0, result.stderr
+    assert problem_ids(report)[0] == "params-not-updated"
+    assert recorded_steps(tmp_path / "run") == 0
