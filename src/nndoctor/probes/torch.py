@@ -325,6 +325,7 @@ class TorchProbe:
         self.hand_initial: dict[str, Any] | None = None
         self.hand_lrs: list[float] = []
         self.hand_clear: bool | None = None  # gradients clear before the last backward
+        self.hand_sentinel: int | None = None  # a tensor the update moves, read every step
         self.hand_clears = [0, 0]  # [backwards with clear gradients, backwards judged]
 
     # ------------------------------------------------------------ install / remove
@@ -351,13 +352,13 @@ class TorchProbe:
     def remove(self) -> None:
         if TorchProbe.active is self:
             TorchProbe.active = None
-        self._module_hooks(False)
         try:
-            self._hand_check()  # the last update of a hand-written loop
+            self._hand_check()  # the last update of a hand-written loop (it toggles hooks)
         except _session.StopTraining:
             pass  # the script is over: nothing left to stop
         except Exception as error:  # noqa: BLE001 - never break the user's training
             self.session.emit(InternalError("torch.hand", f"{type(error).__name__}: {error}"))
+        self._module_hooks(False)
         try:
             self._emit_held_out()
             self._flush()
@@ -889,8 +890,9 @@ class TorchProbe:
             self._hand_discover(loss)
         if not self.hand_params:
             return
-        grads = [p.grad for _, p in self.hand_params]
-        clear = all(g is None or not bool(_hand_sample(g).any()) for g in grads)
+        # The first gradient read: a loop resets all of them or none (one read per step).
+        grad = next((p.grad for _, p in self.hand_params if p.grad is not None), None)
+        clear = grad is None or not bool(_hand_sample(grad).any())
         self.hand_clear = clear
         if self.backward_calls:  # the first backward finds them clear whatever the loop does
             self.hand_clears[0] += clear
@@ -929,14 +931,19 @@ class TorchProbe:
             return
         if self.hand_model is not None and self.hand_initial is None and not self.steps:
             self._hand_initial_state()
+        # Values of every tensor while the rate is read, on sampled steps and until one
+        # tensor is known to move; between them, that tensor's values and every tensor's
+        # counter and storage (bench: a full read doubled a small MLP's hand-written step).
+        reading = len(self.hand_lrs) < HAND_LR_STEPS
+        full = reading or self.hand_sentinel is None or self._sampling()
         self.hand_before = [
             (
                 _version(p),
                 p.data_ptr(),
-                _hand_sample(p).clone(),
-                None if p.grad is None else _hand_sample(p.grad).clone(),
+                _hand_sample(p).clone() if full or i == self.hand_sentinel else None,
+                None if p.grad is None or not reading else _hand_sample(p.grad).clone(),
             )
-            for _, p in self.hand_params
+            for i, (_, p) in enumerate(self.hand_params)
         ]
         if self._sampling():  # as _pre_step does before an optimizer's step
             self.snapshot = {
@@ -966,21 +973,27 @@ class TorchProbe:
         before = self.hand_before
         if before is None or not self._hand_watching() or not self.hand_params:
             return
-        with torch.no_grad():
-            changed = False
-            for (_, p), (version, pointer, values, _) in zip(self.hand_params, before, strict=True):
-                if _version(p) != version or p.data_ptr() != pointer:
-                    changed = True
-                    break
-                now = _hand_sample(p)
-                if now.shape != values.shape or not torch.equal(now, values):
-                    changed = True
-                    break
-            if not changed:
-                return  # not yet (an evaluation, or a second backward accumulating)
-            self.hand_before, self.hand_stepped = None, True
-            if len(self.hand_lrs) < HAND_LR_STEPS:
-                self._hand_read_lr(before)
+        # Reads of detached tensors only: no graph, no no_grad context (~10 us a step).
+        changed = None
+        for i, ((_, p), (version, pointer, values, _)) in enumerate(
+            zip(self.hand_params, before, strict=True)
+        ):
+            if _version(p) != version or p.data_ptr() != pointer:
+                changed = i
+                break
+            if values is None:
+                continue
+            now = _hand_sample(p)
+            if now.shape != values.shape or not torch.equal(now, values):
+                changed = i
+                break
+        if changed is None:
+            return  # not yet (an evaluation, or a second backward accumulating)
+        if all(values is not None for _, _, values, _ in before):
+            self.hand_sentinel = changed  # the first tensor the update moves
+        self.hand_before, self.hand_stepped = None, True
+        if len(self.hand_lrs) < HAND_LR_STEPS:
+            self._hand_read_lr(before)
         if self.model is None and self.hand_model is not None:
             self.model = self.hand_model
             self._model_ids = {id(p) for p in self.model.parameters()}
