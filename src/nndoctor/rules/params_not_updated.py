@@ -125,38 +125,68 @@ def _from_model(obs: Observations) -> list[Finding]:
         return []
     steps = len(obs.trace)
 
-    def found(title: str, fix: str, evidence: dict[str, object], severity: str = "error",
-              confidence: float = 0.95) -> list[Finding]:
-        return [Finding(id=ID, kind=KIND, severity=severity, confidence=confidence,  # type: ignore[arg-type]
-                        title=title, where=f"the optimizer and the model {model.name}",
-                        location=model.optimizer_location or model.loss_location,
-                        evidence=evidence, fix=fix, explains=EXPLAINS)]
+    def found(
+        title: str,
+        fix: str,
+        evidence: dict[str, object],
+        severity: str = "error",
+        confidence: float = 0.95,
+    ) -> list[Finding]:
+        return [
+            Finding(
+                id=ID,
+                kind=KIND,
+                severity=severity,
+                confidence=confidence,  # type: ignore[arg-type]
+                title=title,
+                where=f"the optimizer and the model {model.name}",
+                location=model.optimizer_location or model.loss_location,
+                evidence=evidence,
+                fix=fix,
+                explains=EXPLAINS,
+            )
+        ]
 
     if model.optimizer_holds_model is False:
-        return found(f"The optimizer holds none of the parameters of the model that runs "
-                     f"({model.name})",
-                     "Build the optimizer from the model you train, after creating it: "
-                     "optimizer = torch.optim.SGD(model.parameters(), lr=...).",
-                     {"optimizer": model.optimizer, "model": model.name, "steps": steps})
+        return found(
+            f"The optimizer holds none of the parameters of the model that runs ({model.name})",
+            "Build the optimizer from the model you train, after creating it: "
+            "optimizer = torch.optim.SGD(model.parameters(), lr=...).",
+            {"optimizer": model.optimizer, "model": model.name, "steps": steps},
+        )
     if steps and model.steps_without_grad >= 0.9 * steps:
-        return found(f"No model parameter had a gradient at {model.steps_without_grad} of "
-                     f"{steps} optimizer steps: the loss is not connected to the model",
-                     "Compute the loss from the model's output tensor without .detach(), "
-                     ".item(), .numpy() or a new torch.tensor(...) in between, and call "
-                     "loss.backward() before optimizer.step().",
-                     {"steps_without_grad": model.steps_without_grad, "steps": steps})
+        return found(
+            f"No model parameter had a gradient at {model.steps_without_grad} of "
+            f"{steps} optimizer steps: the loss is not connected to the model",
+            "Compute the loss from the model's output tensor without .detach(), "
+            ".item(), .numpy() or a new torch.tensor(...) in between, and call "
+            "loss.backward() before optimizer.step().",
+            {"steps_without_grad": model.steps_without_grad, "steps": steps},
+        )
     if model.params_without_optimizer:
         names = list(model.params_without_optimizer)
-        return found(f"{len(names)} trainable parameter tensors are in no optimizer: "
-                     f"{', '.join(names[:4])}{'...' if len(names) > 4 else ''}",
-                     "Pass all of model.parameters() to the optimizer, or set "
-                     "requires_grad=False on the ones you mean to freeze.",
-                     {"params_without_optimizer": names}, severity="warning", confidence=0.7)
+        return found(
+            f"{len(names)} trainable parameter tensors are in no optimizer: "
+            f"{', '.join(names[:4])}{'...' if len(names) > 4 else ''}",
+            "Pass all of model.parameters() to the optimizer, or set "
+            "requires_grad=False on the ones you mean to freeze.",
+            {"params_without_optimizer": names},
+            severity="warning",
+            confidence=0.7,
+        )
     # A crash at (or before) the first step also leaves a loss without a step: not this.
     if model.optimizer is None and model.loss is not None and not steps and not cut_short(obs):
-        return found("The script computes a loss but never calls optimizer.step()",
-                     "Create an optimizer and call optimizer.step() after loss.backward().",
-                     {"loss": model.loss, "steps": 0}, severity="warning", confidence=0.8)
+        # An update written by hand that moved a weight is a step (issue 16): none did.
+        return found(
+            "The script computes a loss but never calls optimizer.step(), and no "
+            "update written by hand changed a weight",
+            "Create an optimizer and call optimizer.step() after loss.backward(), or "
+            "update the parameters in place (with torch.no_grad(): p -= lr * p.grad), "
+            "not a new variable (p = p - lr * p.grad).",
+            {"loss": model.loss, "steps": 0},
+            severity="warning",
+            confidence=0.8,
+        )
     return []
 
 
