@@ -482,7 +482,11 @@ class TorchProbe:
                 self._first_input = args[0]
 
     def _forward(self, module: nn.Module, args: tuple[Any, ...], output: Any) -> None:
+        # A hand-written step seen inside a call installs the hooks mid-call: its end
+        # comes without its start (the F.* wrapper has already seen such a loss).
         if self._is_loss(module):
+            if self.in_loss <= 0:
+                return
             self.in_loss -= 1
             meaning = next(
                 (v for k, v in LOSSES.items() if isinstance(module, k)),
@@ -492,6 +496,8 @@ class TorchProbe:
                 if self.loss_fn is None:
                     self.loss_fn = module
                 self._loss_call(args[0], args[1], output, meaning)
+            return
+        if self.depth <= 0:
             return
         self.depth -= 1
         if self.depth > 0 and isinstance(module, WEIGHT_LAYERS):
@@ -760,14 +766,17 @@ class TorchProbe:
             if self.model is not None:
                 self._model_ids = {id(p) for p in self.model.parameters()}
             self._budget_trials()
-            if self.model is not None and self.model is self.hand_model and self.hand_initial:
-                self.initial_state = self.hand_initial  # copied at the first backward
-            elif self.model is not None and self.keeps_batches():
-                # Fix trials start from the weights training started from (on the CPU).
-                self.initial_state = {
-                    k: v.detach().to("cpu", copy=True) if isinstance(v, torch.Tensor) else v
-                    for k, v in self.model.state_dict().items()
-                }
+            if self.model is not None and self.keeps_batches():
+                # Fix trials start from the weights training started from (on the CPU),
+                # copied at the first backward when that was this model's.
+                self.initial_state = (
+                    self.hand_initial
+                    if self.hand_initial is not None and self.model is self.hand_model
+                    else {
+                        k: v.detach().to("cpu", copy=True) if isinstance(v, torch.Tensor) else v
+                        for k, v in self.model.state_dict().items()
+                    }
+                )
             self.session.framework = "torch"
             self._emit_layers()
             self._emit_spec()
