@@ -1027,7 +1027,7 @@ class TorchProbe:
         rates = []
         for (_, p), (_, _, old, grad) in zip(self.hand_params or [], before, strict=True):
             now = _hand_sample(p)
-            if grad is None or now.shape != old.shape or grad.shape != old.shape:
+            if grad is None or old is None or not now.shape == old.shape == grad.shape:
                 continue
             g = grad.double()
             squares = float((g * g).sum())
