@@ -88,12 +88,13 @@ GRAPH_NODES = 64
 # no_grad, `p.data.add_(...)`, as pytorch/examples and the PyTorch tutorials do): a step
 # is the parameters changing since the last backward while no optimizer stepped
 # (issue 16, item 6). Seen by each tensor's in-place counter, its storage, or HAND_VALUES
-# strided values (`.data` updates bypass the counter): 64 values differ after any
-# update that moves more than a few per cent of a tensor's elements.
+# strided values (`.data` updates bypass the counter): an update that moves a share f
+# of a tensor's elements leaves all 64 unchanged with probability (1 - f)^64, 0.04 for
+# f = 5%, 0.001 for f = 10% (a dense update moves them all).
 HAND_VALUES = 64
-HAND_LR_STEPS = 5  # hand steps whose update / gradient ratio gives the learning rate (median)
-# Autograd nodes walked from the first backward loss to find the tensors it trains (the
-# leaves): a model of a few thousand layers; larger graphs are read partly.
+HAND_LR_STEPS = 5  # steps whose update / gradient ratio give the rate: a median of 5
+# Autograd nodes walked once, at the first backward, to find the tensors the loss trains
+# (the leaves): ~1 us a node in Python, so at most ~0.1 s; a larger graph is read partly.
 HAND_GRAPH_NODES = 100_000
 
 WEIGHT_LAYERS = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)
@@ -942,7 +943,9 @@ class TorchProbe:
             self._hand_initial_state()
         # Values of every tensor while the rate is read, on sampled steps and until one
         # tensor is known to move; between them, that tensor's values and every tensor's
-        # counter and storage (bench: a full read doubled a small MLP's hand-written step).
+        # counter and storage. Measured (CPU time, 1500 full-batch steps of a 3-layer MLP
+        # whose plain step takes 0.45 ms): full reads every step add 0.50 ms a step, this
+        # 0.25 ms; the optimizer path adds 0.16 ms.
         reading = len(self.hand_lrs) < HAND_LR_STEPS
         full = reading or self.hand_sentinel is None or self._sampling()
         self.hand_before = [
