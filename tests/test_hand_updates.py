@@ -124,3 +124,21 @@ def test_hand_loop_that_never_zeroes_gradients_gets_grad_not_zeroed():
     assert problems[0] == "grad-not-zeroed", problems
     assert "params-not-updated" not in problems
     assert len(doctor.session.observations().trace) == 60
+
+
+def test_rate_is_read_from_the_clipped_gradient_the_update_used():
+    # pytorch/examples word_language_model: zero_grad first, clip_grad_norm_, then
+    # p.data.add_(p.grad, alpha=-lr): the update reads the clipped gradient.
+    net = model()
+    x = torch.randn(256, 16)
+    y = (x @ torch.randn(16, 4)).argmax(dim=1)
+    with nnd_torch.watch(net) as doctor:
+        for _ in range(10):
+            net.zero_grad()
+            torch.nn.functional.cross_entropy(net(x), y).backward()
+            torch.nn.utils.clip_grad_norm_(net.parameters(), 0.01)  # far under the norm: clips
+            for p in net.parameters():
+                p.data.add_(p.grad, alpha=-0.3)
+    spec = doctor.session.observations().model
+    assert spec.optimizer == "hand-written"
+    assert spec.learning_rate == pytest.approx(0.3, rel=0.01)

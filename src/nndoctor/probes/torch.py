@@ -424,6 +424,10 @@ class TorchProbe:
         def zero_grad(*args: Any, **kwargs: Any) -> Any:
             if not self.paused:
                 self.zero_grads += 1
+                if self.hand_before is not None:
+                    # A hand-written update before this reset: seen while p.grad still
+                    # holds the gradient it read (clipped, perhaps).
+                    self._guard(self._hand_check, reraise=True)()
             return original(*args, **kwargs)
 
         return zero_grad
@@ -1030,6 +1034,10 @@ class TorchProbe:
         rates = []
         for (_, p), (_, _, old, grad) in zip(self.hand_params or [], before, strict=True):
             now = _hand_sample(p)
+            # The gradient the update read: still in p.grad unless the loop reset it
+            # already (it may be clipped in place since the backward), else the backward's.
+            used = _hand_sample(p.grad) if p.grad is not None and p.grad.shape == p.shape else None
+            grad = used if used is not None and bool(used.any()) else grad
             if grad is None or old is None or not now.shape == old.shape == grad.shape:
                 continue
             g = grad.double()
