@@ -410,8 +410,8 @@ def _try_fixes(session: _session.Session, seconds: float, quiet: bool) -> None:
         probe = TorchProbe.active
     else:
         return
-    if probe is None:
-        return
+    if probe is None or getattr(probe, "trials_skipped", None):
+        return  # skipped for a stated reason (the experiments-skipped note): no "trying"
     from nndoctor.diagnosis import diagnose
 
     # Experiments that sharpen the diagnosis (label control, tiny batch, LR range,
@@ -432,8 +432,11 @@ def _try_fixes(session: _session.Session, seconds: float, quiet: bool) -> None:
     def announce() -> None:
         nonlocal announced
         if not announced:
-            print(f"nndoctor: trying {len(causes)} fix(es) on copies of your model "
-                  f"(<= {seconds:g} s each; --no-experiments skips this)", file=sys.stderr)
+            print(
+                f"nndoctor: trying {len(causes)} fix(es) on copies of your model "
+                f"(<= {seconds:g} s each; --no-experiments skips this)",
+                file=sys.stderr,
+            )
             announced = True
 
     if any(f.is_problem for f in ranked if f.id in causes):

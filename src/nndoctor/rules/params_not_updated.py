@@ -199,9 +199,13 @@ def _from_model(obs: Observations) -> list[Finding]:
         )
     # A crash at (or before) the first step also leaves a loss without a step: not this.
     if model.optimizer is None and model.loss is not None and not steps and not cut_short(obs):
+        # An update written by hand that moved a weight is a step (issue 16): none did.
         return found(
-            "The script computes a loss but never calls optimizer.step()",
-            "Create an optimizer and call optimizer.step() after loss.backward().",
+            "The script computes a loss but never calls optimizer.step(), and no "
+            "update written by hand changed a weight",
+            "Create an optimizer and call optimizer.step() after loss.backward(), or "
+            "update the parameters in place (with torch.no_grad(): p -= lr * p.grad), "
+            "not a new variable (p = p - lr * p.grad).",
             {"loss": model.loss, "steps": 0},
             severity="warning",
             confidence=0.8,
