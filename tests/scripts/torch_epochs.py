@@ -1,0 +1,37 @@
+"""A seeded torch classifier trained for a few epochs, printing a line per epoch.
+
+    python torch_epochs.py [healthy|double-softmax] [EPOCHS]
+
+healthy:        10 Gaussian classes, an MLP with raw scores into CrossEntropyLoss.
+double-softmax: the same MLP ends in nn.Softmax, and CrossEntropyLoss applies it again.
+"""
+
+import sys
+
+import torch
+from torch import nn
+
+mode = sys.argv[1] if len(sys.argv) > 1 else "healthy"
+epochs = int(sys.argv[2]) if len(sys.argv) > 2 else 8
+torch.manual_seed(0)
+classes, n = 10, 640
+centres = torch.randn(classes, 16) * 2.0
+y = torch.randint(0, classes, (n,))
+X = centres[y] + torch.randn(n, 16)
+layers = [nn.Linear(16, 32), nn.ReLU(), nn.Linear(32, classes)]
+if mode == "double-softmax":
+    layers.append(nn.Softmax(dim=1))
+model = nn.Sequential(*layers)
+opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+loss_fn = nn.CrossEntropyLoss()
+for epoch in range(epochs):
+    perm = torch.randperm(n)
+    for i in range(0, n, 32):
+        idx = perm[i : i + 32]
+        opt.zero_grad()
+        loss = loss_fn(model(X[idx]), y[idx])
+        loss.backward()
+        opt.step()
+    with torch.no_grad():
+        accuracy = (model(X).argmax(1) == y).float().mean().item()
+    print(f"epoch {epoch}: loss {loss.item():.4f}, accuracy {accuracy:.3f}")
