@@ -193,6 +193,10 @@ def _run(ns: argparse.Namespace) -> int:
     ns.html = ns.html.resolve() if ns.html else None
     if out is not None and out.exists() and not out.is_dir():
         return _error(f"--out {out} is a file; give a folder for the run (it is created).")
+    # Imported before the run's clock starts: the early checks need it from step 1,
+    # and an import inside the training would eat into --max-seconds.
+    import nndoctor.diagnosis  # noqa: F401
+
     try:
         out = out or _new_run_folder(script.stem)
         session = _session.Session(

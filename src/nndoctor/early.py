@@ -3,14 +3,14 @@
 `nndoctor run` checks the trace so far on a geometric schedule of steps (1, 2,
 3, 5, 8, 12, ...): it folds the events recorded so far, as if the run had been
 stopped there, and runs the rules. A cause found in enough checks in a row is
-*confident*: one short line goes to stderr ("nndoctor: double-softmax at step 2:
+*confident*: one short line goes to stderr ("nndoctor: double-softmax at step 8:
 ...; full report at the end"), and `--until-diagnosed` stops the training there.
 
 A cause the configuration proves (the loss call, the layer list, a count) is
-confident after 2 checks in a row: the second rules out a reading of the very
-first step before the model settled. A cause read from the loss or gradients
-must hold over 4 checks spanning 8x the steps, from step 21 on: the early
-steps of a healthy run look like many faults.
+confident after 2 checks in a row, from step 8 on: an output read as
+probabilities on the first batches may turn out to be raw scores. A cause read
+from the loss or gradients must hold over 4 checks spanning 8x the steps, from
+step 21 on: the early steps of a healthy run look like many faults.
 
 Nothing here may break the user's training: a failure becomes an
 internal-error note and the checks stop for the run.
@@ -30,6 +30,10 @@ GROWTH = 1.5  # each check 1.5x the steps of the last: log1.5(N) checks in N ste
 # than ~0.3 s per check (see tests/test_early.py for the recorded share).
 COST_SHARE = 0.01
 CONFIG_CHECKS = 2  # checks in a row for a cause the configuration proves
+# ... from step 8 on: an output activation is read from the output's values, and the
+# raw scores of a healthy net can start inside [0, 1] like a sigmoid's (measured:
+# bench/cases/torch/loan_default.py's stayed there for its first 4 batches; 8 is 2x).
+MIN_CONFIG_STEP = 8
 INFERRED_CHECKS = 4  # checks in a row for a cause read from the training signals
 # ... spanning 8x the steps (first check of the streak at s, last at >= 8 s): a
 # reading of the early steps must still hold three doublings later.
@@ -57,7 +61,7 @@ class EarlyDiagnosis:
 
     def check(self, step: int) -> str | None:
         """Check at this step; the cause that makes --until-diagnosed stop, else None."""
-        # Imported before the clock starts: the report at the end imports them anyway.
+        # Outside the timed part (`nndoctor run` imports it before the script starts).
         import nndoctor.diagnosis  # noqa: F401
 
         now = time.monotonic()
@@ -103,7 +107,7 @@ class EarlyDiagnosis:
             if f.id in self.confident:
                 continue
             if f.id in PROVEN_BY_CONFIGURATION:
-                sure = count + 1 >= CONFIG_CHECKS
+                sure = count + 1 >= CONFIG_CHECKS and step >= MIN_CONFIG_STEP
             else:
                 sure = (
                     count + 1 >= INFERRED_CHECKS
