@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 from conftest import ROOT, problem_ids, validate
 
 from nndoctor import session as _session
@@ -66,10 +67,15 @@ def test_double_softmax_is_announced_before_the_first_epoch_ends(tmp_path):
     assert problem_ids(report(tmp_path))[0] == "double-softmax"
 
 
-def test_healthy_run_prints_no_early_line(tmp_path):
-    code, text = run_merged(tmp_path, "--no-experiments", mode="healthy")
+# binary: raw scores that start inside [0, 1] read as a sigmoid on the first batches;
+# before the probe re-read the model when they left it, and before step 8, this run
+# printed "double-softmax at step 2" (then step 8) and trained on to a healthy report.
+@pytest.mark.parametrize("mode", ["healthy", "binary"])
+def test_healthy_run_prints_no_early_line(tmp_path, mode):
+    code, text = run_merged(tmp_path, "--no-experiments", "--until-diagnosed", mode=mode)
     assert code == 0, text
     assert early_lines(text) == [], text
+    assert sum(line.startswith("epoch ") for line in text.splitlines()) == 8  # not stopped
     assert problem_ids(report(tmp_path)) == []
 
 

@@ -821,7 +821,7 @@ class TorchProbe:
         out = self.loss_output
         if isinstance(out, torch.Tensor) and out.numel() and torch.is_floating_point(out):
             low, high = torch.aminmax(sample_rows(out.detach()))
-            inside = self.output_range == (0.0, 1.0)
+            inside = self.output_range == (0.0, 1.0) and self.first_activation != "linear"
             self.output_range = (
                 min(self.output_range[0], float(low)),
                 max(self.output_range[1], float(high)),
