@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 from conftest import ROOT, problem_ids, validate
 
+from nndoctor import cli
 from nndoctor import session as _session
 from nndoctor.early import COST_SHARE, MIN_INFERRED_STEP, EarlyDiagnosis
 from nndoctor.numpy import Monitor
@@ -160,3 +161,9 @@ def test_a_failing_check_becomes_an_internal_error_and_training_goes_on():
     assert session.steps == 30
     errors = [e for e in session.events if type(e).__name__ == "InternalError"]
     assert len(errors) == 1 and errors[0].where == "early diagnosis"
+
+
+def test_default_trial_budget_scales_with_the_run():
+    # The run's own wall time, within [2, 15] s; a budget given on the command line wins.
+    assert [cli._trial_seconds(None, wall) for wall in (0.4, 6.33, 90.0)] == [2.0, 6.3, 15.0]
+    assert cli._trial_seconds(40.0, 0.4) == 40.0
