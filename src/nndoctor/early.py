@@ -132,9 +132,12 @@ class EarlyDiagnosis:
 def _announce(finding: Any, step: int) -> None:
     from nndoctor.diagnosis import _sentence_inside
 
-    print(
-        f"nndoctor: {finding.id} at step {step}: {_sentence_inside(finding.title)}; "
-        "full report at the end",
-        file=sys.stderr,
-        flush=True,
-    )
+    try:
+        print(
+            f"nndoctor: {finding.id} at step {step}: {_sentence_inside(finding.title)}; "
+            "full report at the end",
+            file=sys.stderr,
+            flush=True,
+        )
+    except (OSError, ValueError):
+        pass  # stderr closed or gone (a pipe whose reader left): the report still comes
