@@ -1144,10 +1144,15 @@ class TorchProbe:
         out = self.loss_output
         if isinstance(out, torch.Tensor) and out.numel() and torch.is_floating_point(out):
             low, high = torch.aminmax(sample_rows(out.detach()))
+            inside = self.output_range == (0.0, 1.0) and self.first_activation != "linear"
             self.output_range = (
                 min(self.output_range[0], float(low)),
                 max(self.output_range[1], float(high)),
             )
+            if inside and self.spec_sent and self.output_range != (0.0, 1.0):
+                # Raw scores that started inside [0, 1] (_activation): the checks made
+                # while training runs (early.py) must read "linear" from now on.
+                self._emit_spec()
         loss = (
             float(self.loss_value.detach())
             if isinstance(self.loss_value, torch.Tensor) and self.loss_value.numel() == 1
