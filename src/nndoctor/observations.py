@@ -400,6 +400,9 @@ class ModelSpec:
     label_format: str | None = None
     # Other models the script trains with their own optimizers (a GAN): not diagnosed.
     other_models: tuple[str, ...] = ()
+    # Tensors the loss trains that no module registers and no optimizer holds (layers
+    # kept in a Python list, a weight made with torch.randn(..., requires_grad=True)).
+    unregistered: tuple[str, ...] = ()
     experiments_skipped: str | None = None  # why no experiment ran on copies (a budget)
 
 
