@@ -1,0 +1,84 @@
+"""Labels shuffled apart from their inputs are named labels-misaligned (issue 16, item 4).
+
+Real, small, seeded runs: the same digits script with its inputs and labels
+permuted separately (the fault) and together (healthy), in PyTorch, Keras and NumPy.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import ROOT, nndoctor, problem_ids, validate
+
+from nndoctor.observations import LabelControl
+from nndoctor.rules import labels_misaligned
+
+SCRIPTS = ROOT / "tests" / "scripts"
+
+
+def run_report(tmp_path, *args):
+    out = tmp_path / "run"
+    result = nndoctor("run", "--out", str(out), "--quiet", *args)
+    assert (out / "report.json").is_file(), result.stdout + result.stderr
+    return validate(json.loads((out / "report.json").read_text()))
+
+
+def control(report):
+    return next(e for e in report["experiments"] if e["name"] == "shuffled-labels-control")
+
+
+def test_torch_labels_shuffled_apart_are_misaligned(tmp_path):
+    pytest.importorskip("torch")
+    report = run_report(tmp_path, str(SCRIPTS / "labels_torch.py"), "misaligned")
+    assert "labels-misaligned" in problem_ids(report), problem_ids(report)
+    assert control(report)["passed"] is False, control(report)
+
+
+def test_torch_healthy_digits_keep_the_control_silent(tmp_path):
+    pytest.importorskip("torch")
+    report = run_report(tmp_path, str(SCRIPTS / "labels_torch.py"))
+    assert report["healthy"], problem_ids(report)
+    assert control(report)["passed"] is True, control(report)
+
+
+def test_one_step_control_is_inconclusive_not_misaligned(tmp_path):
+    # One cached batch of 32: 8 held rows, two standard errors of 0.35, is no evidence.
+    pytest.importorskip("torch")
+    report = run_report(tmp_path, "--max-steps", "1", str(SCRIPTS / "labels_torch.py"))
+    assert "labels-misaligned" not in problem_ids(report), problem_ids(report)
+    found = control(report)
+    assert found["passed"] is None and found["details"]["held_rows"] < 64, found
+
+
+def test_control_verdicts_follow_the_held_and_training_rows():
+    memorised = LabelControl(1000, 1.0, 0.12, 0.1, 0.15, 64, 192, 1.0, 0.12)
+    assert labels_misaligned.judge(memorised) == labels_misaligned.MISALIGNED
+    learned = LabelControl(1000, 1.0, 0.9, 0.1, 0.15, 64, 192, 1.0, 0.12)
+    assert labels_misaligned.judge(learned) == labels_misaligned.ALIGNED
+    # The copy learned nothing even on its training rows: too short to tell.
+    idle = LabelControl(1000, 0.13, 0.12, 0.1, 0.15, 64, 192, 0.12, 0.12)
+    assert labels_misaligned.judge(idle) == labels_misaligned.INCONCLUSIVE
+    # Real labels fitted far faster than random ones: a signal is there.
+    faster = LabelControl(1000, 0.9, 0.12, 0.1, 0.15, 64, 192, 0.3, 0.12)
+    assert labels_misaligned.judge(faster) == labels_misaligned.INCONCLUSIVE
+    # An older trace without the training-row fields still gets a verdict.
+    old = LabelControl(200, 1.0, 0.1, 0.1, 0.1, 64)
+    assert labels_misaligned.judge(old) == labels_misaligned.MISALIGNED
+
+
+def test_a_control_recorded_before_the_training_row_fields_still_loads():
+    from nndoctor.observations import from_json
+
+    line = {
+        "event": "LabelControl",
+        "steps": 200,
+        "real_train": 0.8,
+        "real_held": 0.75,
+        "shuffled_held": 0.22,
+        "chance": 0.1,
+        "held_samples": 64,
+    }
+    event = from_json(line)
+    assert event.train_samples == 0 and event.shuffled_train is None
+    assert labels_misaligned.judge(event) == labels_misaligned.ALIGNED
