@@ -82,3 +82,10 @@ def test_a_control_recorded_before_the_training_row_fields_still_loads():
     event = from_json(line)
     assert event.train_samples == 0 and event.shuffled_train is None
     assert labels_misaligned.judge(event) == labels_misaligned.ALIGNED
+
+
+def test_keras_labels_shuffled_apart_are_misaligned(tmp_path):
+    pytest.importorskip("keras")
+    report = run_report(tmp_path, str(SCRIPTS / "labels_keras.py"), "misaligned")
+    assert "labels-misaligned" in problem_ids(report), problem_ids(report)
+    assert control(report)["passed"] is False, control(report)
