@@ -89,3 +89,15 @@ def test_keras_labels_shuffled_apart_are_misaligned(tmp_path):
     report = run_report(tmp_path, str(SCRIPTS / "labels_keras.py"), "misaligned")
     assert "labels-misaligned" in problem_ids(report), problem_ids(report)
     assert control(report)["passed"] is False, control(report)
+
+
+def test_numpy_labels_shuffled_apart_are_misaligned(tmp_path):
+    report = run_report(tmp_path, str(SCRIPTS / "labels_numpy.py"), "misaligned")
+    assert "labels-misaligned" in problem_ids(report), problem_ids(report)
+    assert control(report)["passed"] is False, control(report)
+
+
+def test_numpy_healthy_digits_keep_the_control_silent(tmp_path):
+    report = run_report(tmp_path, str(SCRIPTS / "labels_numpy.py"))
+    assert report["healthy"], problem_ids(report)
+    assert control(report)["passed"] is True, control(report)

@@ -799,6 +799,8 @@ def _run_checks(
             step,
             tuple(e for e in events if isinstance(e, LayerInit)),
         )
+        share = trial_seconds * numpy_trials.LABEL_SHARE
+        run("label control", lambda: numpy_trials.label_control(net, share))
         found = diagnose(fold(events, "numpy")).findings
         causes = [f.id for f in found if f.kind == "cause" and f.is_problem]
         for cause in [c for c in causes if c in numpy_trials.FIXES][:MAX_TRIALS]:
