@@ -28,11 +28,26 @@ def control(report):
     return next(e for e in report["experiments"] if e["name"] == "shuffled-labels-control")
 
 
+def without_control(tmp_path, framework):
+    """The run's trace diagnosed again as if no label control had run (--no-experiments
+    runs no tiny batch either): what the memorisation signature sees alone."""
+    from nndoctor.diagnosis import diagnose
+    from nndoctor.observations import fold, from_json
+
+    lines = (tmp_path / "run" / "trace.jsonl").read_text().splitlines()
+    events = [from_json(json.loads(line)) for line in lines if line.strip()]
+    kept = [e for e in events if not isinstance(e, LabelControl)]
+    return [f for f in diagnose(fold(kept, framework)).findings if f.id == "labels-misaligned"]
+
+
 def test_torch_labels_shuffled_apart_are_misaligned(tmp_path):
     pytest.importorskip("torch")
     report = run_report(tmp_path, str(SCRIPTS / "labels_torch.py"), "misaligned")
     assert "labels-misaligned" in problem_ids(report), problem_ids(report)
     assert control(report)["passed"] is False, control(report)
+    # Alone, the memorisation signature (tiny batch fitted, val_acc at chance) warns.
+    signature = without_control(tmp_path, "torch")
+    assert [(f.severity, f.confidence) for f in signature] == [("warning", 0.6)], signature
 
 
 def test_torch_healthy_digits_keep_the_control_silent(tmp_path):
@@ -89,6 +104,19 @@ def test_keras_labels_shuffled_apart_are_misaligned(tmp_path):
     report = run_report(tmp_path, str(SCRIPTS / "labels_keras.py"), "misaligned")
     assert "labels-misaligned" in problem_ids(report), problem_ids(report)
     assert control(report)["passed"] is False, control(report)
+    # Keras's own history alone: accuracy rose every epoch, val_accuracy at chance.
+    signature = without_control(tmp_path, "keras")
+    assert [(f.severity, f.confidence) for f in signature] == [("warning", 0.6)], signature
+    assert signature[0].evidence["epochs_rising"] == "5 of 5", signature[0].evidence
+
+
+@pytest.mark.slow
+def test_keras_healthy_digits_keep_the_control_silent(tmp_path):
+    pytest.importorskip("keras")
+    report = run_report(tmp_path, str(SCRIPTS / "labels_keras.py"))
+    assert report["healthy"], problem_ids(report)
+    assert control(report)["passed"] is True, control(report)
+    assert not without_control(tmp_path, "keras")
 
 
 def test_numpy_labels_shuffled_apart_are_misaligned(tmp_path):
