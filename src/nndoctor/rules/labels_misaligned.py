@@ -51,7 +51,8 @@ EXPLAINS = ("accuracy-stuck", "loss-plateau", "no-better-than-baseline", "valida
 MISALIGNED, ALIGNED, INCONCLUSIVE = "misaligned", "aligned", "inconclusive"
 # Two binomial standard errors of a held accuracy are at most 1/sqrt(n)
 # (verdict.margin): 0.125 at 64 held rows. With fewer, a copy that generalises
-# weakly reads as "at chance" (8 held rows, as `--max-steps 1` leaves: 0.35).
+# weakly reads as "at chance" (8 held rows, as `--max-steps 1` leaves: 0.35), so
+# "misaligned" needs 64 (a clear gain above chance is evidence at any size).
 # 64 rows is what the controls hold at their defaults: 2 of 8 cached batches
 # of 32 (PyTorch), one row in 4 of the 256 sampled (Keras).
 MIN_HELD_ROWS = 64
@@ -68,13 +69,13 @@ SIGN_TEST_P = 0.05
 
 def judge(control: LabelControl) -> str:
     """MISALIGNED, ALIGNED or INCONCLUSIVE, from the control alone."""
-    if control.held_samples < MIN_HELD_ROWS:
-        return INCONCLUSIVE
     held_margin = verdict.margin(control.held_samples)
     if control.real_held > control.chance + held_margin:
         return ALIGNED  # what the real labels taught holds on rows never trained on
     if control.real_held > control.shuffled_held + held_margin:
         return ALIGNED
+    if control.held_samples < MIN_HELD_ROWS:
+        return INCONCLUSIVE  # "at chance" on so few rows is no evidence
     train_margin = verdict.margin(control.train_samples or control.held_samples)
     train_chance = control.train_chance if control.train_chance is not None else control.chance
     if control.real_train <= train_chance + train_margin:
