@@ -195,6 +195,10 @@ def _label_control(seen: Watched, obs: Observations, seconds: float) -> LabelCon
     ids = _class_ids(train[1])
     if np.unique(ids).size < 2 or len(held[0]) < 2:
         return None
+    rows = seen.y.reshape(len(seen.y), -1)
+    one_hot = np.all((rows == 0) | (rows == 1)) and np.all(rows.sum(axis=1) == 1)
+    if rows.shape[1] > 1 and not one_hot:
+        return None  # several tags (or a map of ids) per row: one accuracy does not judge them
     user = _user_setup(seen, obs)
     start = _start_weights(seen)
     real, steps = _train(seen, start, user, train, seconds / 2, CONTROL_STEPS)

@@ -155,6 +155,8 @@ def label_control(probe: TorchProbe, obs: Observations, seconds: float) -> list[
     targets = _targets(train)
     if not _is_classes(targets) or _class_ids(targets).unique().numel() < 2:
         return []
+    if targets.shape[1] > 1 and not _one_hot(targets):
+        return []  # several tags (or a map of ids) per row: one accuracy does not judge them
     probe.paused = True
     try:
         with torch.random.fork_rng(devices=[]):
@@ -508,6 +510,10 @@ def _is_classes(targets: torch.Tensor) -> bool:
     if not torch.is_floating_point(targets):
         return True
     return bool(torch.all(targets == targets.round())) and float(targets.max()) <= 1000
+
+
+def _one_hot(targets: torch.Tensor) -> bool:
+    return bool(((targets == 0) | (targets == 1)).all() and (targets.sum(dim=1) == 1).all())
 
 
 def _class_ids(targets: torch.Tensor) -> torch.Tensor:
