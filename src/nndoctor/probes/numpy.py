@@ -634,7 +634,7 @@ def check(
             columns: detected and stated in the report). Keep it small: the
             checks call your functions a few hundred times. With class labels
             and at least 64 samples, the shuffled-labels control also runs
-            (labels-misaligned): 256 samples cost about a second for a small MLP.
+            (labels-misaligned): 8 short trainings of up to 1000 of your steps.
         forward: ``forward(x) -> output`` (probabilities or scores).
         loss: ``loss(output, y) -> float``, the loss your gradients are of.
         gradients: ``gradients(x, y) -> {name: array}`` (or a list in the
