@@ -14,7 +14,7 @@ import os
 import socket
 import time
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from nndoctor.errors import UsageError
 from nndoctor.findings import plural
@@ -26,6 +26,9 @@ from nndoctor.observations import (
     from_json,
     to_json,
 )
+
+if TYPE_CHECKING:
+    from nndoctor.early import EarlyDiagnosis
 
 FLUSH_SECONDS = 1.0  # DESIGN.md: a killed run loses at most the last second
 LOCK_NAME = ".nndoctor.lock"  # in the run folder: which process writes it now
@@ -53,6 +56,7 @@ class Session:
         experiments: bool = True,
         trial_seconds: float = 15.0,
         script: str | None = None,
+        trace_name: str = "trace.jsonl",
     ) -> None:
         self._framework = framework
         self.script = script  # the script `nndoctor run` runs; None for watch() and check()
@@ -65,14 +69,17 @@ class Session:
         self.events: list[Any] = []
         self.steps = 0
         self.stopped_early = False
+        # Checks the trace while it grows (nndoctor run sets it): early.EarlyDiagnosis.
+        self.early: EarlyDiagnosis | None = None
         self._file: TextIO | None = None
         self._lock: TextIO | None = None
         self._last_flush = 0.0
         if out_dir is not None:
             out_dir.mkdir(parents=True, exist_ok=True)
-            self._lock = _hold(out_dir)
+            if trace_name == "trace.jsonl":  # another rank's trace beside it takes no lock
+                self._lock = _hold(out_dir)
             # A new run starts a new trace: appending would mix two runs in one report.
-            self._file = (out_dir / "trace.jsonl").open("w", encoding="utf-8")
+            self._file = (out_dir / trace_name).open("w", encoding="utf-8")
         if script is not None:
             self.emit(RunStarted(script, framework))
 
@@ -103,13 +110,23 @@ class Session:
     def count_step(self) -> None:
         """Count one optimizer step; stop the training when the budget is spent."""
         self.steps += 1
+        early = self.early
+        if early is not None and self.steps >= early.next_step:
+            cause = early.check(self.steps)
+            if cause is not None:
+                self.stopped_early = True
+                raise StopTraining(
+                    f"stopped the training after {plural(self.steps, 'step')}: "
+                    f"{cause} is confident (--until-diagnosed)"
+                )
         over_steps = self.max_steps is not None and self.steps >= self.max_steps
         over_time = (
             self.max_seconds is not None and time.monotonic() - self.started >= self.max_seconds
         )
         if over_steps or over_time:
             self.stopped_early = True
-            raise StopTraining(f"nndoctor stopped the training after {plural(self.steps, 'step')}")
+            # cli prints it after "nndoctor: ".
+            raise StopTraining(f"stopped the training after {plural(self.steps, 'step')}")
 
     def observations(self) -> Observations:
         return fold(self.events, self.framework)
@@ -199,3 +216,25 @@ def read_trace(path: Path) -> tuple[list[Any], int]:
             except (ValueError, RecursionError):
                 skipped += 1
     return events, skipped
+
+
+RANK_WAIT = 10.0  # seconds rank 0 waits for another rank's trace to end (they train in step)
+
+
+def other_ranks(folder: Path, have: list[Any], wait: float = 0.0) -> list[Any]:
+    """The other ranks' fingerprints from their traces beside `folder`'s trace.jsonl,
+    those not in `have` already. With `wait`, each trace is read again until its rank
+    has ended (its RunInfo is written) or `wait` seconds have passed."""
+    from nndoctor.observations import RankPrint, RunInfo
+
+    deadline = time.monotonic() + wait
+    merged = {(e.rank, e.step) for e in have if type(e) is RankPrint}
+    found: list[Any] = []
+    for path in sorted(folder.glob("trace.rank*.jsonl")):
+        while True:
+            events, _ = read_trace(path)
+            if any(type(e) is RunInfo for e in events) or time.monotonic() >= deadline:
+                break
+            time.sleep(0.2)
+        found += [e for e in events if type(e) is RankPrint and (e.rank, e.step) not in merged]
+    return found
