@@ -202,7 +202,11 @@ class FixTrial:
 class LabelControl:
     """Two copies trained on the same cached batches, with real and with shuffled labels.
 
-    Accuracies on held batches; `real_train` on the batches the real copy trained on.
+    Accuracies on held rows; `real_train` on the rows the real copy trained on,
+    `shuffled_train` the shuffled copy's on its own (shuffled) training labels.
+    `chance` and `train_chance` are the accuracies of the constant majority guess
+    on the held and on the training rows (older traces: `chance` is 1/K and the
+    fields after `held_samples` are missing).
     """
 
     steps: int
@@ -211,6 +215,9 @@ class LabelControl:
     shuffled_held: float
     chance: float
     held_samples: int
+    train_samples: int = 0
+    shuffled_train: float | None = None
+    train_chance: float | None = None
 
 
 @dataclass(frozen=True)

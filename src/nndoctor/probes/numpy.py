@@ -656,7 +656,9 @@ def check(
             e.g. ``params=lambda: {"W1": net.W1, "b1": net.b1}``).
         x, y: a sample batch in your own layout (samples along rows or
             columns: detected and stated in the report). Keep it small: the
-            checks call your functions a few hundred times.
+            checks call your functions a few hundred times. With class labels
+            and at least 64 samples, the shuffled-labels control also runs
+            (labels-misaligned): 8 short trainings of up to 1000 of your steps.
         forward: ``forward(x) -> output`` (probabilities or scores).
         loss: ``loss(output, y) -> float``, the loss your gradients are of.
         gradients: ``gradients(x, y) -> {name: array}`` (or a list in the
@@ -823,6 +825,8 @@ def _run_checks(
             step,
             tuple(e for e in events if isinstance(e, LayerInit)),
         )
+        share = trial_seconds * numpy_trials.LABEL_SHARE
+        run("label control", lambda: numpy_trials.label_control(net, share))
         found = diagnose(fold(events, "numpy")).findings
         causes = [f.id for f in found if f.kind == "cause" and f.is_problem]
         for cause in [c for c in causes if c in numpy_trials.FIXES][:MAX_TRIALS]:
