@@ -410,6 +410,9 @@ class ModelSpec:
     # Tensors the loss trains that no module registers and no optimizer holds (layers
     # kept in a Python list, a weight made with torch.randn(..., requires_grad=True)).
     unregistered: tuple[str, ...] = ()
+    # Calls of the model without gradients (an evaluation) while it was in training mode,
+    # counted when it has Dropout or BatchNorm (PyTorch).
+    eval_in_train_mode: int = 0
     experiments_skipped: str | None = None  # why no experiment ran on copies (a budget)
 
 

@@ -328,6 +328,7 @@ class TorchProbe:
         self._last_input: Any = None
         self._step_input: Any = None  # the same, kept for the step's rank fingerprint
         self.leaves: dict[int, torch.Tensor] | None = None  # trained by the first 2 losses
+        self.eval_in_train_mode = 0  # the model called without gradients in training mode
         self.all_held: set[int] = set()  # parameters of every optimizer that stepped
         self.stepped: weakref.WeakSet[Any] = weakref.WeakSet()
         self.initial_state: dict[str, Any] | None = None
@@ -820,6 +821,7 @@ class TorchProbe:
                 self.model = getattr(self.model, "module", self.model)
             if self.model is not None:
                 self._model_ids = {id(p) for p in self.model.parameters()}
+                self._watch_evaluation(self.model)
             self._budget_trials()
             if self.model is not None and self.keeps_batches():
                 # Fix trials start from the weights training started from (on the CPU),
@@ -964,6 +966,20 @@ class TorchProbe:
         if self.zero_grads_at_last_step < 0:
             return None
         return self.zero_grads > self.zero_grads_at_last_step
+
+    def _watch_evaluation(self, model: nn.Module) -> None:
+        """A hook on the model alone (not every module): each call without gradients
+        while it is in training mode, when Dropout or BatchNorm makes that matter."""
+        if any(
+            isinstance(m, nn.modules.batchnorm._BatchNorm)
+            or isinstance(m, nn.modules.dropout._DropoutNd) and m.p > 0
+            for m in model.modules()
+        ):
+            self.handles.append(model.register_forward_pre_hook(self._guard(self._model_call)))
+
+    def _model_call(self, module: nn.Module, args: Any) -> None:
+        if module.training and not torch.is_grad_enabled() and not self.paused:
+            self.eval_in_train_mode += 1
 
     @torch.no_grad()
     def _persistent_leaves(self, loss: torch.Tensor) -> None:
@@ -1405,6 +1421,7 @@ class TorchProbe:
                 last_layer=type(self.last_leaf).__name__ if self.last_leaf is not None else None,
                 params_without_optimizer=missing,
                 unregistered=self._unregistered(model),
+                eval_in_train_mode=self.eval_in_train_mode,
                 optimizer_holds_model=None
                 if not self.optimizers
                 else any(id(p) in held for _, p in trainable),
