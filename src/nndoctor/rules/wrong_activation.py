@@ -27,9 +27,12 @@ model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 16), nn.ReLU(),
 
 from __future__ import annotations
 
+import math
+
 from nndoctor.findings import Finding
 from nndoctor.observations import Observations
 from nndoctor.rules import vanishing_gradient
+from nndoctor.rules._task import task
 
 ID = "wrong-activation"
 KIND = "cause"
@@ -48,6 +51,9 @@ def check(obs: Observations) -> list[Finding]:
     model = obs.model
     if model is None:
         return []
+    unreachable = _unreachable_targets(obs)
+    if unreachable:
+        return unreachable
     weights = [layer for layer in model.layers if layer.kind in ("Linear", "Conv1d", "Conv2d")]
     if model.linear_stack and len(weights) >= 2:
         return [
@@ -84,5 +90,50 @@ def check(obs: Observations) -> list[Finding]:
             fix="Use ReLU (or GELU) hidden activations with He init "
             "(nn.init.kaiming_normal_), or add normalisation (nn.BatchNorm1d) between layers.",
             explains=EXPLAINS,
+        )
+    ]
+
+
+# What each output activation can output, by its math.
+OUTPUT_RANGE = {
+    "sigmoid": (0.0, 1.0),
+    "softmax": (0.0, 1.0),
+    "tanh": (-1.0, 1.0),
+    "relu": (0.0, math.inf),
+}
+
+
+def _unreachable_targets(obs: Observations) -> list[Finding]:
+    """A regression whose mean target lies outside what the output activation can
+    output: no weights can fit it (a sigmoid for targets 25..346, a ReLU for targets
+    below 0). Decisive by the activation's math."""
+    model, labels = obs.model, obs.data.labels if obs.data else None
+    if model is None or labels is None or labels.mean is None or not task(obs).regression:
+        return []
+    bounds = OUTPUT_RANGE.get(model.output_activation or "")
+    if bounds is None or bounds[0] <= labels.mean <= bounds[1]:
+        return []
+    low, high = bounds
+    return [
+        Finding(
+            id=ID,
+            kind=KIND,
+            severity="error",
+            confidence=0.95,
+            title=f"The output is a {model.output_activation}, which can only give values in "
+            f"[{low:g}, {high:g}], but the regression targets average {labels.mean:.4g} "
+            f"(from {labels.min:.4g} to {labels.max:.4g})",
+            where=f"the output layer's {model.output_activation}",
+            location=model.loss_location,
+            evidence={
+                "output_activation": model.output_activation,
+                "output_range": [low, high],
+                "target_mean": labels.mean,
+                "target_min": labels.min,
+                "target_max": labels.max,
+            },
+            fix=f"Remove the final {model.output_activation}: a regression output is linear "
+            "(standardise the targets instead, and undo it on the predictions).",
+            explains=(*EXPLAINS, "saturated-activations"),
         )
     ]

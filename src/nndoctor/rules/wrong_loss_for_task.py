@@ -28,12 +28,16 @@ loss = nn.CrossEntropyLoss()(model(x), y)
 from __future__ import annotations
 
 from nndoctor.findings import Finding
-from nndoctor.observations import Observations
+from nndoctor.observations import LabelStats, Observations
 from nndoctor.rules._model import last_layer_location, loss_label
 
 ID = "wrong-loss-for-task"
 KIND = "cause"
 MIN_CLASSES = 3  # ids 0/1 under MSE is a (poor but) working binary regression
+# Class ids start at 0 or 1 and each is shared by many samples; a measurement in whole
+# numbers (a disease score of 25..346, a count) rarely repeats: the diabetes targets
+# average 1.4 samples a value, digits ~180 a class. 3 a value separates them.
+SAMPLES_PER_CLASS = 3
 EXPLAINS = (
     "loss-plateau",
     "prediction-collapse",
@@ -48,44 +52,89 @@ def check(obs: Observations) -> list[Finding]:
     if model is None or labels is None:
         return []
     width = model.output_width or 0
-    if model.loss in ("mse", "l1") and labels.encoding == "ids" and width == 1 and \
-            labels.n_classes >= MIN_CLASSES:
-        return [Finding(
-            id=ID, kind=KIND, severity="error", confidence=0.8,
-            title=f"{loss_label(model)} regresses {labels.n_classes} class ids with one output",
-            where=f"{loss_label(model)} on the labels",
-            location=model.loss_location,
-            evidence={"loss": model.loss, "output_units": width, "label_encoding": "ids",
-                      "classes": labels.n_classes},
-            fix=f"Give the last layer {labels.n_classes} outputs and use CrossEntropyLoss "
+    if (
+        model.loss in ("mse", "l1")
+        and labels.encoding == "ids"
+        and width == 1
+        and labels.n_classes >= MIN_CLASSES
+        and _class_ids(labels)
+    ):
+        return [
+            Finding(
+                id=ID,
+                kind=KIND,
+                severity="error",
+                confidence=0.8,
+                title=f"{loss_label(model)} regresses {labels.n_classes} class ids with one output",
+                where=f"{loss_label(model)} on the labels",
+                location=model.loss_location,
+                evidence={
+                    "loss": model.loss,
+                    "output_units": width,
+                    "label_encoding": "ids",
+                    "classes": labels.n_classes,
+                },
+                fix=f"Give the last layer {labels.n_classes} outputs and use CrossEntropyLoss "
                 "(Keras: softmax + sparse_categorical_crossentropy).",
-            explains=EXPLAINS,
-        )]
-    if model.loss in ("mse", "l1") and labels.encoding == "ids" and width > 1 and \
-            labels.n_classes >= MIN_CLASSES and labels.max < width:
-        return [Finding(
-            id=ID, kind=KIND, severity="error", confidence=0.8,
-            title=f"{loss_label(model)} on class ids for a {width}-unit classifier",
-            where=f"{loss_label(model)} on the labels",
-            location=model.loss_location,
-            evidence={"loss": model.loss, "output_units": width, "label_encoding": "ids",
-                      "classes": labels.n_classes},
-            fix="Use CrossEntropyLoss on the raw scores with the class ids as they are "
+                explains=EXPLAINS,
+            )
+        ]
+    if (
+        model.loss in ("mse", "l1")
+        and labels.encoding == "ids"
+        and width > 1
+        and labels.n_classes >= MIN_CLASSES
+        and labels.max < width
+    ):
+        return [
+            Finding(
+                id=ID,
+                kind=KIND,
+                severity="error",
+                confidence=0.8,
+                title=f"{loss_label(model)} on class ids for a {width}-unit classifier",
+                where=f"{loss_label(model)} on the labels",
+                location=model.loss_location,
+                evidence={
+                    "loss": model.loss,
+                    "output_units": width,
+                    "label_encoding": "ids",
+                    "classes": labels.n_classes,
+                },
+                fix="Use CrossEntropyLoss on the raw scores with the class ids as they are "
                 "(Keras: sparse_categorical_crossentropy); a regression loss treats class 3 "
                 "as 'more' than class 2.",
-            explains=EXPLAINS,
-        )]
-    if model.loss in ("bce", "bce_logits") and labels.encoding == "one-hot" and \
-            labels.n_classes > 2:
-        return [Finding(
-            id=ID, kind=KIND, severity="error", confidence=0.8,
-            title=f"Binary cross-entropy on a {labels.n_classes}-class one-hot problem",
-            where=f"{loss_label(model)} on one-hot labels",
-            location=model.loss_location or last_layer_location(model),
-            evidence={"loss": model.loss, "classes": labels.n_classes,
-                      "label_encoding": "one-hot"},
-            fix="Use softmax + categorical cross-entropy (PyTorch: CrossEntropyLoss on raw "
+                explains=EXPLAINS,
+            )
+        ]
+    if (
+        model.loss in ("bce", "bce_logits")
+        and labels.encoding == "one-hot"
+        and labels.n_classes > 2
+    ):
+        return [
+            Finding(
+                id=ID,
+                kind=KIND,
+                severity="error",
+                confidence=0.8,
+                title=f"Binary cross-entropy on a {labels.n_classes}-class one-hot problem",
+                where=f"{loss_label(model)} on one-hot labels",
+                location=model.loss_location or last_layer_location(model),
+                evidence={
+                    "loss": model.loss,
+                    "classes": labels.n_classes,
+                    "label_encoding": "one-hot",
+                },
+                fix="Use softmax + categorical cross-entropy (PyTorch: CrossEntropyLoss on raw "
                 "scores with class ids).",
-            explains=EXPLAINS,
-        )]
+                explains=EXPLAINS,
+            )
+        ]
     return []
+
+
+def _class_ids(labels: LabelStats) -> bool:
+    """Whole-number targets that look like class ids, not a count or a score."""
+    occupied = sum(1 for c in labels.counts if c > 0)
+    return labels.min <= 1 and occupied > 0 and sum(labels.counts) >= SAMPLES_PER_CLASS * occupied
