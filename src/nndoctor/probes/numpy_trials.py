@@ -18,16 +18,14 @@ import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from nndoctor import verdict
-from nndoctor.observations import FixTrial, LayerInit
+from nndoctor.observations import FixTrial
 from nndoctor.probes.numpy import (
-    Params,
+    Net,
     _call,
-    _output_array,
     _param_dict,
     _samples_first,
     _Snapshot,
@@ -43,25 +41,6 @@ LR_FACTORS = {"lr-too-high": (0.1, 0.01), "lr-too-low": (10.0, 100.0, 1000.0)}
 SGD_RATES = (1.0, 0.1, 0.01)
 FD_STEP = 1e-5  # central differences, as the gradient check (CS231n)
 FD_SECONDS = 6.0  # all finite-difference runs of one trial together (two forwards per entry)
-
-
-@dataclass(frozen=True)
-class Net:
-    """The user's network as `check` was given it."""
-
-    params: Params
-    x: np.ndarray
-    y: np.ndarray
-    n: int
-    layout: str  # "rows": samples along axis 0; "columns": along the last axis
-    forward: Callable[[Any], Any]
-    loss: Callable[[Any, Any], float] | None
-    gradients: Callable[[Any, Any], Any] | None
-    step: Callable[[Any, Any], Any]
-    init: tuple[LayerInit, ...]
-
-    def output(self, x: np.ndarray) -> np.ndarray:
-        return _output_array("forward", _call("forward", self.forward, x))
 
 
 @dataclass(frozen=True)

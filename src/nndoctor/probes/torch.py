@@ -204,8 +204,6 @@ def infer_activation(output: torch.Tensor) -> str:
 class TorchProbe:
     """Watches modules, losses and optimizers; emits observations into a session."""
 
-    active: TorchProbe | None = None  # the global probe `nndoctor run` installed
-
     def __init__(
         self,
         session: _session.Session,
@@ -296,13 +294,9 @@ class TorchProbe:
         )
         self._patch(nn.Module, "zero_grad", self._counting(nn.Module.zero_grad))
         self._patch(torch.Tensor, "backward", self._backward(torch.Tensor.backward))
-        if self.only_model is None:
-            TorchProbe.active = self
         return self
 
     def remove(self) -> None:
-        if TorchProbe.active is self:
-            TorchProbe.active = None
         self._module_hooks(False)
         try:
             self._emit_held_out()
