@@ -921,6 +921,8 @@ class KerasProbe:
     def _callback(self, model: Any, given: Any) -> DiagnosisCallback:
         for callback in given if isinstance(given, list) else []:
             if isinstance(callback, DiagnosisCallback):
+                # The user's own callback watches this model: the engine's trials clone it.
+                self.callbacks[model] = callback
                 return callback
         if model not in self.callbacks:
             self.callbacks[model] = DiagnosisCallback()
