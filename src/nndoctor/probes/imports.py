@@ -17,13 +17,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from nndoctor.observations import InternalError
+from nndoctor.probes import KERAS2_MESSAGE
 from nndoctor.session import Session
-
-KERAS2_MESSAGE = (
-    "this script uses Keras 2 (tf_keras, or keras < 3), which nndoctor does not instrument. "
-    "nndoctor supports Keras 3 (`import keras`, keras>=3, on the TensorFlow or torch backend): "
-    "pip install 'keras>=3' and unset TF_USE_LEGACY_KERAS."
-)
 
 
 class _AfterImport(importlib.abc.MetaPathFinder):

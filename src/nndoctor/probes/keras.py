@@ -49,7 +49,7 @@ from nndoctor.observations import (
     NamedValue,
     StepRecord,
 )
-from nndoctor.probes.imports import KERAS2_MESSAGE
+from nndoctor.probes import KERAS2_MESSAGE
 from nndoctor.probes.numpy import profile_inputs, profile_labels, profile_output
 
 SAMPLE_ROWS = 256  # rows of the fit data profiled, evenly spaced: sorted data still shows all
