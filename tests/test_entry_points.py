@@ -48,12 +48,14 @@ def _outcome(report: dict) -> dict:
 def _one_liner(script: Path, case: str, tmp_path: Path) -> dict:
     """The script run with plain python; its one-liner's report() writes report.json."""
     out = tmp_path / "one_liner.json"
+    # This checkout's nndoctor, as `nndoctor run` gets it, whatever the folder.
+    path = os.pathsep.join(p for p in (str(SRC.parent), os.environ.get("PYTHONPATH")) if p)
     result = subprocess.run(
         [sys.executable, str(script), case, str(out)],
         capture_output=True,
         text=True,
         cwd=tmp_path,
-        env={**os.environ, "NO_COLOR": "1"},
+        env={**os.environ, "NO_COLOR": "1", "PYTHONPATH": path},
         timeout=600,
     )
     assert result.returncode == 0, result.stderr[-3000:]

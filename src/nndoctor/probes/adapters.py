@@ -20,10 +20,19 @@ class TorchAdapter:
     framework = "torch"
 
     def __init__(self, probe: Any) -> None:
+        self.probe = probe
+
+    @property
+    def _trials(self) -> Any:
+        # Imported when the engine asks, not when the script imports torch: the rules
+        # it imports would delay the user's first step.
         from nndoctor.probes import torch_trials
 
-        self.probe, self._trials = probe, torch_trials
-        self.fixable: Collection[str] = frozenset(torch_trials.FIXES)
+        return torch_trials
+
+    @property
+    def fixable(self) -> Collection[str]:
+        return frozenset(self._trials.FIXES)
 
     def experiments(self, obs: Observations, seconds: float) -> list[Any]:
         return self._trials.experiments(self.probe, obs, seconds)
@@ -40,10 +49,17 @@ class KerasAdapter:
     framework = "keras"
 
     def __init__(self, probe: Any) -> None:
-        from nndoctor.probes import keras_trials
+        self.probe = probe
 
-        self.probe, self._trials = probe, keras_trials
-        self.fixable: Collection[str] = frozenset(keras_trials.FIXES)
+    @property
+    def _trials(self) -> Any:
+        from nndoctor.probes import keras_trials  # when the engine asks, as for torch
+
+        return keras_trials
+
+    @property
+    def fixable(self) -> Collection[str]:
+        return frozenset(self._trials.FIXES)
 
     @classmethod
     def of_callback(cls, callback: Any) -> KerasAdapter:
