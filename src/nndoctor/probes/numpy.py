@@ -658,7 +658,6 @@ def run_checks(
             n,
             layout,
             events,
-            outer,
             experiments,
             forward,
             loss,
@@ -667,8 +666,6 @@ def run_checks(
             predict,
             overfit_steps,
             overfit_seconds,
-            trial_seconds,
-            started,
         )
     return Checked(events, net, trial_seconds, outer, experiments, started)
 
@@ -717,7 +714,7 @@ class Checked:
     trial_seconds: float
     outer: Any  # the session of `nndoctor run`, if any
     experiments: bool
-    started: float
+    started: float  # time.monotonic() when the checks began
 
 
 def _run_checks(
@@ -727,7 +724,6 @@ def _run_checks(
     n: int,
     layout: str,
     events: list[Any],
-    outer: Any,
     experiments: bool,
     forward: Any,
     loss: Any,
@@ -736,8 +732,6 @@ def _run_checks(
     predict: Any,
     overfit_steps: int,
     overfit_seconds: float,
-    trial_seconds: float,
-    started: float,
 ) -> Net | None:
     def run(name: str, measure: Callable[[], Any]) -> None:
         try:
