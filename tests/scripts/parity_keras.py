@@ -1,6 +1,6 @@
 """Entry-point parity (issue 15): one Keras training, diagnosed through `DiagnosisCallback`.
 
-Run plain (`python parity_keras.py CASE OUT.json`) the callback's report() runs the
+Run plain (`python parity_keras.py CASE OUT.json SECONDS`) the callback's report() runs the
 experiments and fix trials and is written to OUT.json; under `nndoctor run` the
 callback joins the run and the CLI's engine runs them. Cases: lr_high,
 missing_softmax, healthy.
@@ -16,6 +16,8 @@ from sklearn.datasets import load_digits
 from nndoctor.keras import DiagnosisCallback
 
 case = sys.argv[1]
+# The budget of each experiment and fix trial; under `nndoctor run`, --trial-seconds.
+seconds = float(sys.argv[3]) if len(sys.argv) > 3 else 15.0
 keras.utils.set_random_seed(0)
 digits = load_digits()
 x = (digits.data / 16.0).astype("float32")
@@ -32,4 +34,4 @@ doctor = DiagnosisCallback()
 model.fit(x, y, batch_size=64, epochs=3, verbose=0, callbacks=[doctor])
 if len(sys.argv) > 2:
     with open(sys.argv[2], "w") as out:
-        json.dump(doctor.report().to_json(), out)
+        json.dump(doctor.report(trial_seconds=seconds).to_json(), out)

@@ -1,6 +1,6 @@
 """Entry-point parity (issue 15): one PyTorch training, diagnosed through `watch()`.
 
-Run plain (`python parity_torch.py CASE OUT.json`) the one-liner's report() runs the
+Run plain (`python parity_torch.py CASE OUT.json SECONDS`) the one-liner's report() runs the
 experiments and fix trials and is written to OUT.json; under `nndoctor run` the
 watch block joins the run and the CLI's engine runs them. Cases: lr_high,
 double_softmax, healthy.
@@ -16,6 +16,8 @@ from torch import nn
 import nndoctor.torch as nnd
 
 case = sys.argv[1]
+# The budget of each experiment and fix trial; under `nndoctor run`, --trial-seconds.
+seconds = float(sys.argv[3]) if len(sys.argv) > 3 else 15.0
 torch.manual_seed(0)
 digits = load_digits()
 x = torch.tensor(digits.data / 16.0, dtype=torch.float32)
@@ -36,4 +38,4 @@ with nnd.watch(model, optimizer) as doctor:
             optimizer.step()
 if len(sys.argv) > 2:
     with open(sys.argv[2], "w") as out:
-        json.dump(doctor.report().to_json(), out)
+        json.dump(doctor.report(trial_seconds=seconds).to_json(), out)
