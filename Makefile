@@ -44,5 +44,12 @@ bench: $(STAMP)
 bench-cases: $(STAMP)
 	$(BIN)/python bench/check_cases.py
 
+# The real-world fault corpus (bench/realworld/): each case checked plainly and with its fix,
+# then scored through nndoctor, one case at a time (long; writes bench/realworld/results.json).
+.PHONY: bench-realworld
+bench-realworld: $(STAMP)
+	$(BIN)/python bench/realworld/check.py --write
+	$(BIN)/python bench/realworld.py
+
 clean:
 	rm -rf $(VENV) nndoctor-runs site

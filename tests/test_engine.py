@@ -22,6 +22,7 @@ class Recorder:
     """An adapter that records what the engine asks of it."""
 
     framework = "numpy"
+    skipped = None
 
     def __init__(self, fixable=("lr-too-high",), fail_in=None, interrupt=False) -> None:
         self.fixable = frozenset(fixable)

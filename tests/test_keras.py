@@ -35,6 +35,10 @@ SEED_CAUSES = {"missing-output-activation", "inputs-not-normalized"}
 # The torch backend has no logits rescue (double softmax is real there) and
 # its own autograd path: these also run with KERAS_BACKEND=torch.
 ON_TORCH = {"wine_classifier.py", "iris_model.py", "digits_mlp_d.py", "deep_digits.py"}
+# JAX has no tape: gradients come from a pure call (jax.grad over stateless_call) and
+# fit keeps the weights outside the model between epochs. These read gradients,
+# update ratios and dropout under KERAS_BACKEND=jax (issue 17).
+ON_JAX = {"deep_digits.py", "digits_mlp_c.py", "digits_sgd.py", "digits_dropout.py"}
 PARALLEL = 2
 
 
@@ -85,6 +89,10 @@ def _weights(backend: str, tmp: Path) -> tuple[np.lib.npyio.NpzFile, np.lib.npyi
     return np.load(tmp / "plain.npz"), np.load(tmp / "doctor.npz")
 
 
+def _backends(name: str) -> list[str]:
+    return ["tensorflow"] + ["torch"] * (name in ON_TORCH) + ["jax"] * (name in ON_JAX)
+
+
 def _keras2(tmp: Path) -> Run:
     (tmp / "tf_keras").mkdir()
     (tmp / "tf_keras" / "__init__.py").write_text("")
@@ -96,7 +104,7 @@ def _jobs() -> dict[str, Callable[[Path], object]]:
     jobs: dict[str, Callable[[Path], object]] = {}
     for entry in MANIFEST:
         name = Path(entry["script"]).name
-        for backend in ["tensorflow", "torch"] if name in ON_TORCH else ["tensorflow"]:
+        for backend in _backends(name):
             jobs[f"{backend}:{name}"] = lambda tmp, s=entry["script"], b=backend: _doctor(
                 ROOT / s, tmp / "run", backend=b
             )
@@ -105,10 +113,12 @@ def _jobs() -> dict[str, Callable[[Path], object]]:
         jobs[f"{backend}:seed_003_fixed.py"] = lambda tmp, b=backend: _doctor(
             SEED_FIXED, tmp, backend=b
         )
+    for backend in ("tensorflow", "torch", "jax"):
         jobs[f"weights:{backend}"] = lambda tmp, b=backend: _weights(b, tmp)
     jobs["max-steps"] = lambda tmp: _doctor(SEED, tmp, options=("--max-steps", "1"))
     jobs["probe-fails"] = lambda tmp: _doctor(SCRIPTS / "keras_probe_fails.py", tmp)
     jobs["callback"] = lambda tmp: _python([str(SCRIPTS / "keras_callback.py")], "tensorflow")
+    jobs["callback:jax"] = lambda tmp: _python([str(SCRIPTS / "keras_callback.py")], "jax")
     jobs["keras2"] = _keras2
     return jobs
 
@@ -142,9 +152,7 @@ def _entries(healthy: bool) -> list:
         pytest.param(f"{backend}:{Path(e['script']).name}", e, id=f"{backend}-{e['script']}")
         for e in MANIFEST
         if e["healthy"] is healthy
-        for backend in (
-            ["tensorflow", "torch"] if Path(e["script"]).name in ON_TORCH else ["tensorflow"]
-        )
+        for backend in _backends(Path(e["script"]).name)
     ]
 
 
@@ -225,12 +233,23 @@ def test_manifest_lists_every_keras_example():
 # ---------------------------------------------------------------- harmless, robust
 
 
-@pytest.mark.parametrize("job", ["weights:tensorflow", "weights:torch"])
+@pytest.mark.parametrize("job", ["weights:tensorflow", "weights:torch", "weights:jax"])
 def test_final_weights_identical_with_and_without_nndoctor(runs, job):
     plain, doctor = runs[job]
     assert plain.files == doctor.files
     for name in plain.files:
         assert np.array_equal(plain[name], doctor[name]), name
+
+
+@pytest.mark.parametrize("job", sorted(job for job in JOBS if job.startswith("jax:")))
+def test_keras_on_jax_measures_without_internal_errors(runs, job):
+    run = runs[job]
+    assert run.result.returncode == 0, _output(run)
+    notes = [f["evidence"] for f in run.report["findings"] if f["id"] == "internal-error"]
+    assert notes == []
+    steps = [json.loads(line) for line in (run.out / "trace.jsonl").open()]
+    measured = [e for e in steps if e["event"] == "StepRecord" and e["grad_norms"]]
+    assert measured, "no gradient norm was read on the JAX backend"
 
 
 @pytest.mark.parametrize("job", ["probe-fails"])
@@ -245,12 +264,13 @@ def test_failing_measurement_is_an_internal_error_and_training_goes_on(runs, job
     assert run.report["healthy"] is True
 
 
-@pytest.mark.parametrize("job", ["callback"])
+@pytest.mark.parametrize("job", ["callback", "callback:jax"])
 def test_diagnosis_callback_reports_in_a_plain_python_run(runs, job):
     result = runs[job]
     assert result.returncode == 0, result.stderr
     found = json.loads(result.stdout.strip().splitlines()[-1])
     assert found["arrays"][0] == "missing-output-activation"
+    assert "internal-error" not in found["arrays"] + found["pipeline"]
     assert found["framework"] == "keras" and found["steps"] == 3 * 57
     assert found["html"] > 1000
     # A tf.data pipeline is not read; the rows given as `sample` are.

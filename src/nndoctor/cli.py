@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import math
 import os
+import re
 import signal
 import sys
 import threading
@@ -24,7 +25,15 @@ from nndoctor.findings import Location, number, plural
 # nndoctor's options come before SCRIPT; everything after it is the script's, as
 # with `python`, `torchrun` and `coverage run` (DESIGN.md, CLI contract): a script
 # has its own --out and --epochs.
-_VALUED = {"--out", "--json", "--html", "--max-steps", "--max-seconds", "--trial-seconds"}
+_VALUED = {
+    "--out",
+    "--json",
+    "--html",
+    "--max-steps",
+    "--max-seconds",
+    "--trial-seconds",
+    "--nproc-per-node",
+}
 _FLAGS = {"--quiet", "--strict", "--no-experiments"}
 USAGE_ERROR = 2  # argparse's exit code for a command line it rejects
 INTERRUPTED = 130  # the shell's code for Ctrl-C (128 + SIGINT)
@@ -43,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         ours, script_args = _split_run_args(args[1:])
         ns = parser.parse_args(["run", *ours])
         ns.script_args = script_args or []
+        ns.ours = ours
     else:
         ns = parser.parse_args(args)
     if ns.command is None:
@@ -95,6 +105,13 @@ def _parser() -> argparse.ArgumentParser:
         type=float,
         default=15.0,
         help="time budget of each fix trial (default 15; at most 200 steps)",
+    )
+    run.add_argument(
+        "--nproc-per-node",
+        type=int,
+        metavar="N",
+        help="train with N processes through torch's own launcher (torchrun, DDP); "
+        "one report, from rank 0",
     )
     run.set_defaults(handler=_run)
 
@@ -174,6 +191,9 @@ def _run(ns: argparse.Namespace) -> int:
         return _error("--max-seconds must be positive")
     if not ns.trial_seconds > 0:
         return _error("--trial-seconds must be positive (or use --no-experiments)")
+    if ns.nproc_per_node is not None:
+        return _launch(ns)
+    rank, ranks = _rank()
     # Absolute now: the script may chdir, and the report must land beside its trace.
     out = ns.out.resolve() if ns.out else None
     ns.json = ns.json.resolve() if ns.json else None
@@ -181,15 +201,16 @@ def _run(ns: argparse.Namespace) -> int:
     if out is not None and out.exists() and not out.is_dir():
         return _error(f"--out {out} is a file; give a folder for the run (it is created).")
     try:
-        out = out or _new_run_folder(script.stem)
+        out = out or (_rank_folder(script.stem) if ranks > 1 else _new_run_folder(script.stem))
         session = _session.Session(
             "numpy",
             out,
             ns.max_steps,
             ns.max_seconds,
-            experiments=not ns.no_experiments,
+            experiments=not ns.no_experiments and rank == 0,
             trial_seconds=ns.trial_seconds,
             script=str(script),
+            trace_name="trace.jsonl" if rank == 0 else f"trace.rank{rank}.jsonl",
         )
     except _session.RunFolderInUse as error:
         return _error(str(error))
@@ -240,6 +261,12 @@ def _run(ns: argparse.Namespace) -> int:
                 exit_code = exit_code or INTERRUPTED  # a failed script keeps its own code
                 _end_on_next_interrupt(session)
     session.flush()
+    if rank != 0:  # one report, from rank 0; this rank's trace stays beside its
+        session.close()
+        return exit_code
+    if ranks > 1:
+        for event in _session.other_ranks(out, session.events, _session.RANK_WAIT):
+            session.emit(event)
     from nndoctor.diagnosis import diagnose
 
     report = diagnose(session.observations())
@@ -253,6 +280,66 @@ def _run(ns: argparse.Namespace) -> int:
     if ns.strict and exit_code == 0 and not report.healthy:
         return 1
     return exit_code
+
+
+def _rank() -> tuple[int, int]:
+    """This process's global rank and the number of ranks, as torchrun sets them."""
+    try:
+        return int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
+    except ValueError:
+        return 0, 1
+
+
+def _rank_folder(stem: str) -> Path:
+    """The one run folder every local rank of a torchrun launch agrees on.
+
+    The launch's id when torchrun has one (--standalone or --rdzv-id), else the
+    pid of the launcher that started them all.
+    """
+    launch = os.environ.get("TORCHELASTIC_RUN_ID", "none")
+    name = f"{stem}-{launch}" if launch != "none" else f"{stem}-torchrun{os.getppid()}"
+    folder = Path("nndoctor-runs").resolve() / re.sub(r"[^\w.-]", "_", name)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _launch(ns: argparse.Namespace) -> int:
+    """`--nproc-per-node N`: torch's own launcher runs `nndoctor run` on each rank."""
+    if ns.nproc_per_node < 1:
+        return _error("--nproc-per-node must be at least 1")
+    try:
+        from torch.distributed import run as torchrun
+    except ImportError:
+        return _error("--nproc-per-node needs PyTorch (it uses torchrun). Install torch.")
+    out = (ns.out or _new_run_folder(Path(ns.script).stem)).resolve()
+    ours, i = [], 0
+    while i < len(ns.ours) - 1:  # our options without --nproc-per-node and --out
+        name = ns.ours[i].split("=", 1)[0]
+        step = 1 if "=" in ns.ours[i] or name not in _VALUED else 2
+        if name not in ("--nproc-per-node", "--out"):
+            ours += ns.ours[i : i + step]
+        i += step
+    command = [
+        "--standalone",
+        "--nproc-per-node",
+        str(ns.nproc_per_node),
+        "-m",
+        "nndoctor",
+        "run",
+        "--out",
+        str(out),
+        *ours,
+        ns.ours[-1],
+        *ns.script_args,
+    ]
+    try:
+        torchrun.main(command)
+    except SystemExit as ended:
+        return ended.code if isinstance(ended.code, int) else 1
+    except Exception as error:  # noqa: BLE001 - torchrun reports a failed rank this way
+        print(f"nndoctor: a rank failed: {type(error).__name__}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _new_run_folder(stem: str) -> Path:
@@ -516,6 +603,7 @@ def _report(ns: argparse.Namespace) -> int:
     from nndoctor.diagnosis import diagnose
     from nndoctor.observations import RunInfo, fold
 
+    events += _session.other_ranks(ns.run_dir, events)  # rank 0 killed before it merged
     obs = fold(events)
     if obs.started is not None and obs.run is None:
         # `nndoctor run` started it and never wrote how it ended: the process was killed.

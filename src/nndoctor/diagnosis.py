@@ -54,7 +54,13 @@ class Report:
         if causes:
             rest = len(causes) - 1
             more = f" {rest} more cause{'s' if rest != 1 else ''} below." if rest else ""
-            return f"Most likely cause: {_sentence_inside(causes[0].title)}.{more}"
+            # Demoted causes rank last: one leads only when every cause found is one.
+            lead = (
+                "Possible cause, though a copy with its fix did no better"
+                if demoted(causes[0])
+                else "Most likely cause"
+            )
+            return f"{lead}: {_sentence_inside(causes[0].title)}.{more}"
         stuck = next((f for f in symptoms if f.id in NOT_LEARNING), None)
         if stuck is not None:
             # TAXONOMY, Healthy: a run that did not beat the trivial predictor is
@@ -183,21 +189,33 @@ PROVEN_BY_CONFIGURATION = frozenset(
 )
 
 
+def demoted(f: Finding) -> bool:
+    """An inferred cause whose own fix trial ran and did not help.
+
+    An inconclusive trial (validated None) is no evidence either way, and a cause
+    the configuration proves stands whatever a short trial showed.
+    """
+    return f.kind == "cause" and f.validated is False and f.id not in PROVEN_BY_CONFIGURATION
+
+
 def _with_trial(f: Finding, obs: Observations) -> Finding:
-    """Attach the fix trial of this cause; an inferred cause whose fix did not help drops."""
+    """Attach the fix trial of this cause; an inferred cause whose fix did not help drops:
+    error to warning, to a note when it explains nothing seen, and ranked after the others."""
     trial = next((t for t in obs.fix_trials if t.cause == f.id), None)
     if trial is None or f.kind != "cause":
         return f
-    # An inconclusive trial (validated None) is no evidence either way: no demotion.
-    demote = trial.validated is False and f.id not in PROVEN_BY_CONFIGURATION
-    return replace(
+    tried = replace(
         f,
         validated=trial.validated,
         trial=Trial(trial.steps, trial.metric, trial.before, trial.after, trial.verdict),
-        confidence=round(f.confidence * 0.5, 3) if demote else f.confidence,
-        # A note (saturated units while the loss still falls) whose fix a copy proves
-        # clearly better was holding the run back: the falling loss was not learning.
-        severity="warning" if trial.validated and f.severity == "info" else f.severity,
+    )
+    if demoted(tried):
+        severity = "warning" if f.explains and f.severity != "info" else "info"
+        return replace(tried, confidence=round(f.confidence * 0.5, 3), severity=severity)
+    # A note (saturated units while the loss still falls) whose fix a copy proves
+    # clearly better was holding the run back: the falling loss was not learning.
+    return replace(
+        tried, severity="warning" if trial.validated and f.severity == "info" else f.severity
     )
 
 
@@ -218,14 +236,16 @@ def _lead(f: Finding, crash_with_proven_cause: bool) -> int:
 
 def _rank(
     f: Finding, mechanism: bool = False, lead: int = 2
-) -> tuple[int, int, int, int, int, float]:
+) -> tuple[int, int, int, int, int, int, float]:
     # Problems before notes; a crash or no training at all before what was read
-    # from the steps (fix those first); causes before symptoms; a cause that explains
-    # a seen symptom before one that explains none; then severity x confidence.
+    # from the steps (fix those first); causes before symptoms; a cause whose fix
+    # trial did not help after the others; a cause that explains a seen symptom
+    # before one that explains none; then severity x confidence.
     return (
         0 if f.is_problem else 1,
         lead,
         0 if f.kind == "cause" else 1,
+        1 if demoted(f) else 0,
         1 if mechanism else 0,
         0 if f.explains else 1,
         -SEVERITY_WEIGHT[f.severity] * f.confidence - SEVERITY_RANK[f.severity] * 1e-3,

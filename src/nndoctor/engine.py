@@ -37,6 +37,9 @@ class Adapter(Protocol):
 
     framework: str
     fixable: Collection[str]  # the cause ids this adapter has a remedy for
+    # Why no copy can be trained (bare tensors updated by hand, several models, the
+    # memory budget), stated in the experiments-skipped note; None: copies can train.
+    skipped: str | None
 
     def experiments(self, obs: Observations, seconds: float) -> list[Any]: ...
 
@@ -99,8 +102,8 @@ def investigate(session: Session, seconds: float, progress: Progress | None = No
     trials (KeyboardInterrupt, re-raised) leaves what finished in the report.
     """
     adapter = session.adapter
-    if adapter is None or session.investigated:
-        return
+    if adapter is None or session.investigated or adapter.skipped:
+        return  # a stated reason (the experiments-skipped note): no "trying" line
     session.investigated = True
     with _frameworks_quiet():
         _investigate(session, adapter, seconds, progress or Quiet())

@@ -311,6 +311,25 @@ class LossRun:
 
 
 @dataclass(frozen=True)
+class RankPrint:
+    """Fingerprints of one rank's step under torchrun: compared across ranks, they show
+    ranks training on the same samples or replicas drifting apart (TAXONOMY)."""
+
+    rank: int
+    step: int
+    batch: tuple[float, float]  # sum and sum of squares of the model's input, float64
+    weights: tuple[float, float]  # the same of every parameter after the step
+
+
+@dataclass(frozen=True)
+class SamplerPass:
+    """One pass of a DistributedSampler over the data (an epoch), with its epoch number."""
+
+    epoch: int
+    shuffle: bool
+
+
+@dataclass(frozen=True)
 class RunInfo:
     """How the training ended, as far as nndoctor saw it."""
 
@@ -407,6 +426,8 @@ class Observations:
     lr_probe: LRProbe | None = None
     input_dependence: InputDependence | None = None
     held_out: tuple[HeldOut, ...] = ()
+    ranks: tuple[RankPrint, ...] = ()  # every rank's, merged by rank 0 (torchrun)
+    sampler_passes: tuple[SamplerPass, ...] = ()
 
     @property
     def losses(self) -> list[float]:
@@ -436,6 +457,8 @@ _APPEND_FIELDS = {
     LayerInit: "init",
     FixTrial: "fix_trials",
     HeldOut: "held_out",
+    RankPrint: "ranks",
+    SamplerPass: "sampler_passes",
 }
 EVENT_TYPES: dict[str, type] = {t.__name__: t for t in [*_SINGLE_FIELDS, *_APPEND_FIELDS, LossRun]}
 

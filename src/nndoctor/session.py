@@ -53,6 +53,7 @@ class Session:
         experiments: bool = True,
         trial_seconds: float = 15.0,
         script: str | None = None,
+        trace_name: str = "trace.jsonl",
     ) -> None:
         self._framework = framework
         self.script = script  # the script `nndoctor run` runs; None for watch() and check()
@@ -74,9 +75,10 @@ class Session:
         self._last_flush = 0.0
         if out_dir is not None:
             out_dir.mkdir(parents=True, exist_ok=True)
-            self._lock = _hold(out_dir)
+            if trace_name == "trace.jsonl":  # another rank's trace beside it takes no lock
+                self._lock = _hold(out_dir)
             # A new run starts a new trace: appending would mix two runs in one report.
-            self._file = (out_dir / "trace.jsonl").open("w", encoding="utf-8")
+            self._file = (out_dir / trace_name).open("w", encoding="utf-8")
         if script is not None:
             self.emit(RunStarted(script, framework))
 
@@ -212,3 +214,25 @@ def read_trace(path: Path) -> tuple[list[Any], int]:
             except (ValueError, RecursionError):
                 skipped += 1
     return events, skipped
+
+
+RANK_WAIT = 10.0  # seconds rank 0 waits for another rank's trace to end (they train in step)
+
+
+def other_ranks(folder: Path, have: list[Any], wait: float = 0.0) -> list[Any]:
+    """The other ranks' fingerprints from their traces beside `folder`'s trace.jsonl,
+    those not in `have` already. With `wait`, each trace is read again until its rank
+    has ended (its RunInfo is written) or `wait` seconds have passed."""
+    from nndoctor.observations import RankPrint, RunInfo
+
+    deadline = time.monotonic() + wait
+    merged = {(e.rank, e.step) for e in have if type(e) is RankPrint}
+    found: list[Any] = []
+    for path in sorted(folder.glob("trace.rank*.jsonl")):
+        while True:
+            events, _ = read_trace(path)
+            if any(type(e) is RunInfo for e in events) or time.monotonic() >= deadline:
+                break
+            time.sleep(0.2)
+        found += [e for e in events if type(e) is RankPrint and (e.rank, e.step) not in merged]
+    return found

@@ -34,6 +34,10 @@ class TorchAdapter:
     def fixable(self) -> Collection[str]:
         return frozenset(self._trials.FIXES)
 
+    @property
+    def skipped(self) -> str | None:
+        return self.probe.trials_skipped
+
     def experiments(self, obs: Observations, seconds: float) -> list[Any]:
         return self._trials.experiments(self.probe, obs, seconds)
 
@@ -60,6 +64,8 @@ class KerasAdapter:
     @property
     def fixable(self) -> Collection[str]:
         return frozenset(self._trials.FIXES)
+
+    skipped = None  # keras_trials says itself when a model cannot be cloned
 
     @classmethod
     def of_callback(cls, callback: Any) -> KerasAdapter:
@@ -97,6 +103,7 @@ class NumpyAdapter:
     """
 
     framework = "numpy"
+    skipped = None
 
     def __init__(self, net: Any) -> None:
         from nndoctor.probes import numpy_trials

@@ -62,6 +62,7 @@ SNAPSHOT_PARAMS = 5_000_000  # weights at the first fit kept for fix trials up t
 SATURATION_MARGIN = 0.01  # TAXONOMY: within 1% of the limits
 RECTIFIERS = {"relu", "relu6", "leaky_relu", "elu", "gelu", "silu"}  # as the torch probe
 SQUASHING = {"sigmoid": (0.0, 1.0), "hard_sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}
+BACKENDS = ("tensorflow", "torch", "jax")  # the backends whose gradients the probe can read
 ACTIVATION_LAYERS = {"ReLU": "relu", "LeakyReLU": "leaky_relu", "ELU": "elu", "Softmax": "softmax"}
 # Keras loss function -> (ModelSpec.loss, the label format it reads).
 LOSSES: dict[str, tuple[str, str | None]] = {
@@ -382,7 +383,7 @@ class _Measure:
 
     def _extractor(self) -> Callable[[Any], list[Any]]:
         """The hidden activations and the output in one call, when the graph is known."""
-        model = self.model
+        model = self.net = self.model
         try:
             inputs = model.inputs
             outputs = [layer.output for layer, _ in self.watched] + list(model.outputs)
@@ -392,7 +393,7 @@ class _Measure:
         if not self.watched:
             return lambda x: [model(x, training=False)]
         # An explicit name: an automatic one would shift the names of the user's next models.
-        extractor = keras.Model(
+        extractor = self.net = keras.Model(
             inputs[0] if len(inputs) == 1 else inputs, outputs, name="nndoctor_probe"
         )
         return lambda x: list(extractor(x, training=False))
@@ -437,9 +438,11 @@ class _Measure:
 
     def _forward_backward(self, x: Any, y: Any) -> tuple[list[Any], list[Any]]:
         backend = keras.backend.backend()
-        if self.loss_fn is None or not self.kernels or backend not in ("tensorflow", "torch"):
+        if self.loss_fn is None or not self.kernels or backend not in BACKENDS:
             with _no_grad():
                 return self.forward(x), []
+        if backend == "jax":
+            return self._jax_forward_backward(x, y)
         if backend == "tensorflow":
             import tensorflow as tf
 
@@ -454,6 +457,31 @@ class _Measure:
             loss = ops.mean(self.loss_fn(_same_rank(y, outputs[-1]), outputs[-1]))
             grads = torch.autograd.grad(loss, [v.value for v in self.kernels], allow_unused=True)
         return [o.detach() for o in outputs], list(grads)
+
+    def _jax_forward_backward(self, x: Any, y: Any) -> tuple[list[Any], list[Any]]:
+        """JAX has no tape: differentiate a pure call of the network over its weights."""
+        import jax
+
+        net = self.net
+        trainable = [v.value for v in net.trainable_variables]
+        frozen = [v.value for v in net.non_trainable_variables]
+
+        def loss_of(weights: list[Any]) -> tuple[Any, list[Any]]:
+            out, _ = net.stateless_call(weights, frozen, x, training=False)
+            outputs = list(out) if isinstance(out, (list, tuple)) else [out]
+            return ops.mean(self.loss_fn(_same_rank(y, outputs[-1]), outputs[-1])), outputs
+
+        (_, outputs), grads = jax.value_and_grad(loss_of, has_aux=True)(trainable)
+        where = {id(v): i for i, v in enumerate(net.trainable_variables)}
+        return outputs, [grads[where[id(k)]] if id(k) in where else None for k in self.kernels]
+
+
+def _synced(model: Any) -> None:
+    """On JAX, fit keeps the weights outside the model between epochs (its variables are
+    purged to None): write the current ones back before reading them. The values are the
+    same, so the next step starts from exactly where it would have."""
+    if keras.backend.backend() == "jax" and hasattr(model, "jax_state_sync"):
+        model.jax_state_sync()
 
 
 # ---------------------------------------------------------------- the callback
@@ -669,6 +697,7 @@ class DiagnosisCallback(keras.callbacks.Callback):
         )
         if self._sampled:
             started = time.perf_counter()
+            _synced(self._measure.model)  # type: ignore[union-attr]
             with _no_grad():
                 self._snapshot = [ops.copy(v) for v in self._measure.kernels]  # type: ignore[union-attr]
             self._probe_seconds += time.perf_counter() - started
@@ -703,6 +732,7 @@ class DiagnosisCallback(keras.callbacks.Callback):
 
     def _measured(self, record: StepRecord, measure: _Measure) -> StepRecord:
         """The record with this step's update ratios, gradients, activations, predictions."""
+        _synced(measure.model)
         with _no_grad():
             ratios = tuple(
                 NamedValue(_layer_name(v), _ratio(v, old))

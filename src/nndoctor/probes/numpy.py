@@ -271,11 +271,14 @@ def profile_output(
 
 
 def profile_init(params: Mapping[str, np.ndarray], n_features: int) -> list[LayerInit]:
-    """Scale of each weight matrix against 1/sqrt(fan_in), and units that are copies."""
-    weights = [(k, v) for k, v in params.items() if v.ndim == 2 and min(v.shape) > 1]
-    if not weights:
+    """Scale of each weight matrix against 1/sqrt(fan_in), and units that are copies.
+
+    Biases are not profiled: starting them at 0 is the norm, not a fault.
+    """
+    matrices = [(k, v) for k, v in params.items() if v.ndim == 2 and min(v.shape) > 1]
+    if not matrices:
         return []
-    first = weights[0][1]
+    first = matrices[0][1]
     # The first matrix touches the inputs: the axis sized like the features
     # (or features + 1 when a bias column is folded in) is the fan-in axis,
     # and the same convention holds for every layer of the net.
@@ -285,6 +288,7 @@ def profile_init(params: Mapping[str, np.ndarray], n_features: int) -> list[Laye
         and first.shape[0] not in (n_features, n_features + 1)
         else 0
     )
+    weights = _weight_arrays(params, fan_axis)
     layers = []
     for i, (name, w) in enumerate(weights):
         units = w.T if fan_axis == 0 else w
@@ -302,6 +306,26 @@ def profile_init(params: Mapping[str, np.ndarray], n_features: int) -> list[Laye
             )
         )
     return layers
+
+
+def _weight_arrays(params: Mapping[str, np.ndarray], fan_axis: int) -> list[tuple[str, Any]]:
+    """The weight matrices in order, with the weight vector of a one-output layer.
+
+    A (1, n) or (n, 1) array is a layer's weights when its fan-in axis holds the
+    previous layer's n units (W2 of a one-output net); a bias holds them on the
+    other axis (b1 of shape (n, 1) beside W1 of shape (n, features)).
+    """
+    weights: list[tuple[str, Any]] = []
+    units = None  # units of the previous weight layer
+    for name, v in params.items():
+        if v.ndim != 2 or max(v.shape) < 2:
+            continue
+        vector = min(v.shape) == 1
+        if vector and not (units and units > 1 and v.shape[fan_axis] == units):
+            continue
+        weights.append((name, v))
+        units = v.shape[1 - fan_axis]
+    return weights
 
 
 # ---------------------------------------------------------------- checks

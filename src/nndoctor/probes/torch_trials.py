@@ -107,10 +107,11 @@ def run(probe: TorchProbe, obs: Observations, causes: list[str], seconds: float)
 
 
 def _ready(probe: TorchProbe) -> bool:
-    """The probe saw a model, its optimizer, a known loss and at least one batch."""
+    """The probe saw a model, its optimizer (or the rate of an update written by hand),
+    a known loss and at least one batch."""
     return (
         probe.model is not None
-        and bool(probe.optimizers)
+        and (bool(probe.optimizers) or probe.hand_lr() is not None)
         and probe.loss_fn is not None
         and len(probe.batches) >= 1
     )
@@ -366,7 +367,7 @@ def _targets(batches: list[Any]) -> torch.Tensor:
 
 
 def _user_setup(probe: TorchProbe, obs: Observations) -> Setup:
-    zeroed = probe.zero_grads > 0
+    zeroed = probe.zero_grads > 0 if probe.optimizers else probe.hand_zeroes()
     start = copy.deepcopy(probe.model)
     if probe.initial_state is not None:
         start.load_state_dict(probe.initial_state)
@@ -387,6 +388,13 @@ def _threshold(obs: Observations) -> float:
 
 
 def _optimizer(probe: TorchProbe, setup: Setup, model: nn.Module) -> torch.optim.Optimizer:
+    if not probe.optimizers:
+        # An update written by hand, `p -= lr * p.grad`, is plain SGD at the rate it used.
+        rate = probe.hand_lr() or 0.0
+        params = [p for p in model.parameters() if p.requires_grad]
+        return torch.optim.SGD(
+            params or [torch.zeros(1, requires_grad=True)], lr=rate * setup.lr_factor
+        )
     user = probe.optimizers[0]
     held = {id(p) for group in user.param_groups for p in group["params"]}
     pairs = zip(probe.model.parameters(), model.parameters(), strict=True)
@@ -593,7 +601,12 @@ def _scaled_targets(probe: TorchProbe, user: Setup) -> list[Any]:
 
 
 def _fix_zero_grad(probe: TorchProbe, obs: Observations, user: Setup) -> list[Any]:
-    return [("call optimizer.zero_grad() before each backward()", replace(user, zero_grad=True))]
+    fix = (
+        "call optimizer.zero_grad() before each backward()"
+        if probe.optimizers
+        else "reset the gradients (p.grad.zero_()) after each hand-written update"
+    )
+    return [(fix, replace(user, zero_grad=True))]
 
 
 def _fix_optimizer(probe: TorchProbe, obs: Observations, user: Setup) -> list[Any]:
@@ -750,6 +763,8 @@ def _penalised_baseline(probe: TorchProbe, obs: Observations, user: Setup) -> Se
 
 
 def _weight_decay(probe: TorchProbe) -> float:
+    if not probe.optimizers:
+        return 0.0  # an update written by hand: any decay is in the loss, read as l2
     return float(probe.optimizers[0].param_groups[0].get("weight_decay", 0.0) or 0.0)
 
 

@@ -1,9 +1,12 @@
 """One class dominates the labels.
 
 ## What it does
-Reads the label histogram of the sample batch and of the recorded steps;
-notes an imbalance (one class at 90% or more), and raises it to a warning
-when the model collapses onto that majority class.
+Reads the label histogram summed over the recorded batches (or of the
+profiled sample, when that holds more labels), never one batch alone: sorted,
+unshuffled data fills each batch with one class although the data set is
+balanced (that is `unshuffled-data`). Notes an imbalance (one class at 90%
+or more), and raises it to a warning when the model collapses onto that
+majority class.
 
 ## Why is this bad?
 Predicting the majority class everywhere is a cheap minimum of the loss: the
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 from nndoctor.findings import Finding
 from nndoctor.observations import Observations
+from nndoctor.rules._baseline import class_counts
 from nndoctor.rules._task import task
 
 ID = "class-imbalance"
@@ -37,9 +41,8 @@ EXPLAINS = ("prediction-collapse", "no-better-than-baseline")
 def check(obs: Observations) -> list[Finding]:
     if task(obs).regression:
         return []  # integer regression targets (counts, ages) are not classes
-    counts = next((r.label_counts for r in reversed(obs.trace) if r.label_counts), None)
-    if counts is None and obs.data and obs.data.labels:
-        counts = obs.data.labels.counts
+    # Many batches, not the last one: one batch of sorted data holds one class.
+    counts = class_counts(obs)
     if not counts or sum(counts) < 10:
         return []
     top = max(range(len(counts)), key=lambda i: counts[i])

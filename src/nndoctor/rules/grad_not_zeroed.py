@@ -62,14 +62,26 @@ def check(obs: Observations) -> list[Finding]:
     if late < GROWTH * early:
         return []
     model = obs.model
-    return [Finding(
-        id=ID, kind=KIND, severity="error", confidence=0.9,
-        title=f"Gradients are never reset: no zero_grad() before {len(flags) - sum(flags)} of "
-              f"{len(flags)} steps, and the gradient norm grew {late / early:.0f}x",
-        where="the training loop",
-        location=model.optimizer_location if model else None,
-        evidence={"steps_without_reset": len(flags) - sum(flags), "steps": len(flags),
-                  "grad_norm_early": round(early, 6), "grad_norm_late": round(late, 6)},
-        fix="Call optimizer.zero_grad() before loss.backward() in every iteration.",
-        explains=EXPLAINS,
-    )]
+    return [
+        Finding(
+            id=ID,
+            kind=KIND,
+            severity="error",
+            confidence=0.9,
+            title=f"Gradients are never reset: no zero_grad() before {len(flags) - sum(flags)} of "
+            f"{len(flags)} steps, and the gradient norm grew {late / early:.0f}x",
+            where="the training loop",
+            location=model.optimizer_location if model else None,
+            evidence={
+                "steps_without_reset": len(flags) - sum(flags),
+                "steps": len(flags),
+                "grad_norm_early": round(early, 6),
+                "grad_norm_late": round(late, 6),
+            },
+            fix="Reset the gradients after each hand-written update (p.grad.zero_() or "
+            "p.grad = None, or model.zero_grad() before loss.backward())."
+            if model is not None and model.optimizer == "hand-written"
+            else "Call optimizer.zero_grad() before loss.backward() in every iteration.",
+            explains=EXPLAINS,
+        )
+    ]

@@ -27,6 +27,8 @@ import math
 
 from nndoctor.findings import Finding
 from nndoctor.observations import Observations
+from nndoctor.rules import dead_relu
+from nndoctor.rules._baseline import MIN_STEPS, baseline, final_level
 from nndoctor.rules._signals import collapsed_class, median, trace_ratios, weight_ratios
 from nndoctor.rules.inputs_not_normalized import OFF_SCALE
 
@@ -69,7 +71,19 @@ def check(obs: Observations) -> list[Finding]:
     collapsed = collapsed_class(obs) is not None and (
         not finite or finite[-1] > STALLED * finite[0] or _stalled(finite)
     )
-    if not (diverged or trial_diverged or collapsed):
+    trivial = not (diverged or trial_diverged or collapsed) and _no_better_than_constant(
+        obs, finite
+    )
+    # CS231n: "with a learning rate set too high ... as much as 40% of your network
+    # can be dead". Dead units with steps this large, and a loss that stayed above
+    # half its start, are the rate's doing.
+    killed = (
+        not (diverged or trial_diverged or collapsed or trivial)
+        and bool(finite)
+        and finite[-1] > STALLED * finite[0]
+        and bool(dead_relu.check(obs))
+    )
+    if not (diverged or trial_diverged or collapsed or trivial or killed):
         return []
     evidence: dict[str, object] = {
         "update_ratio_median": float(f"{ratio:.3g}"),
@@ -79,6 +93,10 @@ def check(obs: Observations) -> list[Finding]:
         evidence["loss_first"], evidence["loss_last"] = finite[0], losses[-1]
     if collapsed:
         evidence["predictions"] = "collapsed onto one class"
+    if trivial:
+        evidence["loss_of_constant_prediction"] = trivial
+    if killed:
+        evidence["relu_units"] = "most output 0 for every input"
     if trial:
         evidence["tiny_batch_trial"] = f"loss {trial.before:.4g} -> {trial.after:.4g}"
     confidence = 0.85 if diverged or trial_diverged else 0.7
@@ -96,7 +114,15 @@ def check(obs: Observations) -> list[Finding]:
             confidence=confidence,
             title=f"Each update changes the weights by {ratio:.2g} of their size (about 1e-3 is "
             "typical) and training "
-            + ("diverges" if diverged or trial_diverged else "collapses onto one class"),
+            + (
+                "diverges"
+                if diverged or trial_diverged
+                else "collapses onto one class"
+                if collapsed
+                else "ends no better than a constant prediction"
+                if trivial
+                else "kills the ReLU units"
+            ),
             where="the learning rate of your update",
             evidence=evidence,
             fix=f"Lower the learning rate about {max(10, round(ratio / 1e-3, -1)):.0e}x, then tune "
@@ -135,6 +161,21 @@ def _early_blowup(obs: Observations, losses: list[float]) -> list[Finding]:
             explains=EXPLAINS,
         )
     ]
+
+
+def _no_better_than_constant(obs: Observations, losses: list[float]) -> float | None:
+    """The trivial predictor's loss when the run ended at or above it: it learned nothing.
+
+    With updates 10x the guideline, that failure is the rate's doing whatever
+    symptom it took (dead units, a few classes predicted, a flat loss): on
+    another CPU the same lr-3.0 run kills a few units less and stops collapsing
+    onto one class, but it stays at the constant predictor's loss.
+    """
+    base = baseline(obs)
+    if base is None or base.loss is None or len(losses) < MIN_STEPS:
+        return None
+    level, _ = final_level(losses)
+    return float(f"{base.loss:.4g}") if level >= base.loss else None
 
 
 def _stalled(losses: list[float]) -> bool:

@@ -13,6 +13,10 @@ final training accuracy is not above the majority-class rate by two standard
 errors. A loss that is non-negative by its math (a cross-entropy, a squared
 or absolute error) going negative is decisive on its own: the targets are not
 what the loss assumes (masks stored as 0/255 under binary cross-entropy).
+For NumPy code checked with `nndoctor.numpy.check`, the checks' own verdict
+counts too: when one training step leaves weight arrays unchanged, the
+predictions do not depend on the input and the step cannot halve the loss of
+a tiny batch, the model can output only a constant, whatever its loss did.
 
 ## Why is this bad?
 A falling loss can hide a run that learned nothing from its inputs: the loss
@@ -35,7 +39,7 @@ from __future__ import annotations
 
 import math
 
-from nndoctor.findings import Finding
+from nndoctor.findings import Finding, plural
 from nndoctor.observations import Observations
 from nndoctor.rules._baseline import (
     MIN_STEPS,
@@ -55,13 +59,18 @@ NEGATIVE = -1e-4
 # reduction='sum' scales the loss by the batch: a first loss at least half the
 # batch size times the trivial loss per sample is a sum, whose baseline we do not know.
 SUMMED_SHARE = 0.5
+# As the overfit-tiny-batch experiment: a step that fits a tiny batch halves its loss
+# within the trial (the trial runs up to 200 steps on 16 examples).
+OVERFIT_SHARE = 0.5
 METRICS_MIN = 2  # as accuracy-stuck: a single recorded accuracy may be the first epoch's
 
 
 def check(obs: Observations) -> list[Finding]:
-    negative = _negative(obs)
-    if negative:
-        return negative
+    return _negative(obs) or _against_baseline(obs) or _checks_failed(obs)
+
+
+def _against_baseline(obs: Observations) -> list[Finding]:
+    """The final training loss or accuracy against the trivial predictor's."""
     losses = obs.losses
     if len(losses) < MIN_STEPS:
         return []
@@ -130,6 +139,42 @@ def check(obs: Observations) -> list[Finding]:
             fix="Fix the causes listed above it. Check that the inputs reach "
             "the model, that inputs and labels still correspond, and that the model can "
             "overfit a tiny batch.",
+        )
+    ]
+
+
+def _checks_failed(obs: Observations) -> list[Finding]:
+    """NumPy's own checks all failed: the step leaves weights unchanged, the predictions
+    do not depend on the input, and the step cannot fit a tiny batch. Such a model
+    can only output a constant, whatever the loss in the loop did."""
+    update, ev, trial = obs.update, obs.evaluation, obs.overfit
+    if update is None or ev is None or trial is None:
+        return []
+    update_failed = not update.changed or bool(update.unchanged)
+    overfit_failed = not trial.after < OVERFIT_SHARE * trial.before
+    if not (update_failed and not ev.predict_varies and overfit_failed):
+        return []
+    return [
+        Finding(
+            id=ID,
+            kind=KIND,
+            severity="error",
+            confidence=0.8,
+            title=f"The model cannot learn from its inputs: one step left "
+            f"{plural(len(update.unchanged), 'weight array')} unchanged, its predictions "
+            f"ignore the input, and it cannot fit {plural(trial.examples, 'example')}",
+            where="the update, input-dependence and tiny-batch checks",
+            evidence={
+                "unchanged_by_one_step": list(update.unchanged),
+                "predictions_vary_with_input": ev.predict_varies,
+                "tiny_batch_loss_before": float(f"{trial.before:.4g}"),
+                "tiny_batch_loss_after": float(f"{trial.after:.4g}"),
+                "tiny_batch_steps": trial.steps,
+            },
+            fix="Fix the causes listed above it. Check that every weight gets a non-zero "
+            "gradient (units that start identical, or all at 0, stay so), that the "
+            "update writes into the arrays the forward pass reads, and that the "
+            "prediction reads its input.",
         )
     ]
 

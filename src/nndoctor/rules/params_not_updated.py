@@ -4,7 +4,9 @@
 Calls your training step once on the sample batch and compares every weight
 array before and after; in a monitored run, compares the weights between
 recorded steps. Reports gradient keys that name no parameter (`dW1` against
-`W1`), a common reason an update finds nothing to apply.
+`W1`), a common reason an update finds nothing to apply. Stays silent when
+every gradient is exactly 0: a correct update then moves nothing, and the
+fault is upstream (units that start identical, a cut graph).
 
 ## Why is this bad?
 A network whose weights do not move cannot learn: the loss stays exactly the
@@ -30,7 +32,7 @@ for i in range(1, L + 1):
 from __future__ import annotations
 
 from nndoctor.findings import Finding
-from nndoctor.observations import Observations
+from nndoctor.observations import NamedValue, Observations
 from nndoctor.rules._run import cut_short
 
 ID = "params-not-updated"
@@ -48,6 +50,10 @@ def check(obs: Observations) -> list[Finding]:
     findings = _from_model(obs)
     keys = _key_evidence(obs)
     update = obs.update
+    if update and not update.step_raised and _all_zero(update.grad_norms):
+        # Every gradient is exactly 0: a correct update moves nothing, and the cause is
+        # upstream of it (identical units, a cut graph). Nothing to say about the update.
+        update = None
     if update and update.step_raised:
         findings.append(
             Finding(
@@ -100,7 +106,19 @@ def check(obs: Observations) -> list[Finding]:
                 )
             )
     records = [r.params_changed for r in obs.trace if r.params_changed is not None]
-    if len(records) >= MIN_RECORDS and not any(records) and not findings and not obs.model:
+    # Weights that never moved from where the update check measured exactly-0
+    # gradients keep those gradients: the loop's update has nothing to apply.
+    measured = [r.grad_norms for r in obs.trace if r.grad_norms]
+    zero = (measured and all(_all_zero(g) for g in measured)) or (
+        obs.update is not None and _all_zero(obs.update.grad_norms)
+    )
+    if (
+        len(records) >= MIN_RECORDS
+        and not any(records)
+        and not findings
+        and not obs.model
+        and not zero
+    ):
         findings.append(
             Finding(
                 id=ID,
@@ -118,6 +136,11 @@ def check(obs: Observations) -> list[Finding]:
     return findings
 
 
+def _all_zero(norms: tuple[NamedValue, ...]) -> bool:
+    """Gradients were measured and every one is exactly 0 (not merely small)."""
+    return bool(norms) and all(g.value == 0 for g in norms)
+
+
 def _from_model(obs: Observations) -> list[Finding]:
     """The configuration seen by a framework probe: which parameters the optimizer moves."""
     model = obs.model
@@ -125,38 +148,68 @@ def _from_model(obs: Observations) -> list[Finding]:
         return []
     steps = len(obs.trace)
 
-    def found(title: str, fix: str, evidence: dict[str, object], severity: str = "error",
-              confidence: float = 0.95) -> list[Finding]:
-        return [Finding(id=ID, kind=KIND, severity=severity, confidence=confidence,  # type: ignore[arg-type]
-                        title=title, where=f"the optimizer and the model {model.name}",
-                        location=model.optimizer_location or model.loss_location,
-                        evidence=evidence, fix=fix, explains=EXPLAINS)]
+    def found(
+        title: str,
+        fix: str,
+        evidence: dict[str, object],
+        severity: str = "error",
+        confidence: float = 0.95,
+    ) -> list[Finding]:
+        return [
+            Finding(
+                id=ID,
+                kind=KIND,
+                severity=severity,
+                confidence=confidence,  # type: ignore[arg-type]
+                title=title,
+                where=f"the optimizer and the model {model.name}",
+                location=model.optimizer_location or model.loss_location,
+                evidence=evidence,
+                fix=fix,
+                explains=EXPLAINS,
+            )
+        ]
 
     if model.optimizer_holds_model is False:
-        return found(f"The optimizer holds none of the parameters of the model that runs "
-                     f"({model.name})",
-                     "Build the optimizer from the model you train, after creating it: "
-                     "optimizer = torch.optim.SGD(model.parameters(), lr=...).",
-                     {"optimizer": model.optimizer, "model": model.name, "steps": steps})
+        return found(
+            f"The optimizer holds none of the parameters of the model that runs ({model.name})",
+            "Build the optimizer from the model you train, after creating it: "
+            "optimizer = torch.optim.SGD(model.parameters(), lr=...).",
+            {"optimizer": model.optimizer, "model": model.name, "steps": steps},
+        )
     if steps and model.steps_without_grad >= 0.9 * steps:
-        return found(f"No model parameter had a gradient at {model.steps_without_grad} of "
-                     f"{steps} optimizer steps: the loss is not connected to the model",
-                     "Compute the loss from the model's output tensor without .detach(), "
-                     ".item(), .numpy() or a new torch.tensor(...) in between, and call "
-                     "loss.backward() before optimizer.step().",
-                     {"steps_without_grad": model.steps_without_grad, "steps": steps})
+        return found(
+            f"No model parameter had a gradient at {model.steps_without_grad} of "
+            f"{steps} optimizer steps: the loss is not connected to the model",
+            "Compute the loss from the model's output tensor without .detach(), "
+            ".item(), .numpy() or a new torch.tensor(...) in between, and call "
+            "loss.backward() before optimizer.step().",
+            {"steps_without_grad": model.steps_without_grad, "steps": steps},
+        )
     if model.params_without_optimizer:
         names = list(model.params_without_optimizer)
-        return found(f"{len(names)} trainable parameter tensors are in no optimizer: "
-                     f"{', '.join(names[:4])}{'...' if len(names) > 4 else ''}",
-                     "Pass all of model.parameters() to the optimizer, or set "
-                     "requires_grad=False on the ones you mean to freeze.",
-                     {"params_without_optimizer": names}, severity="warning", confidence=0.7)
+        return found(
+            f"{len(names)} trainable parameter tensors are in no optimizer: "
+            f"{', '.join(names[:4])}{'...' if len(names) > 4 else ''}",
+            "Pass all of model.parameters() to the optimizer, or set "
+            "requires_grad=False on the ones you mean to freeze.",
+            {"params_without_optimizer": names},
+            severity="warning",
+            confidence=0.7,
+        )
     # A crash at (or before) the first step also leaves a loss without a step: not this.
     if model.optimizer is None and model.loss is not None and not steps and not cut_short(obs):
-        return found("The script computes a loss but never calls optimizer.step()",
-                     "Create an optimizer and call optimizer.step() after loss.backward().",
-                     {"loss": model.loss, "steps": 0}, severity="warning", confidence=0.8)
+        # An update written by hand that moved a weight is a step (issue 16): none did.
+        return found(
+            "The script computes a loss but never calls optimizer.step(), and no "
+            "update written by hand changed a weight",
+            "Create an optimizer and call optimizer.step() after loss.backward(), or "
+            "update the parameters in place (with torch.no_grad(): p -= lr * p.grad), "
+            "not a new variable (p = p - lr * p.grad).",
+            {"loss": model.loss, "steps": 0},
+            severity="warning",
+            confidence=0.8,
+        )
     return []
 
 
