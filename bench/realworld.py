@@ -20,6 +20,7 @@ and writes bench/realworld/results.json.
 
     python bench/realworld.py                    # every case (long: run it in the background)
     python bench/realworld.py --only keras       # cases whose path contains the text
+    python bench/realworld.py --summary-only     # recompute the summary of results.json
 """
 
 from __future__ import annotations
@@ -132,7 +133,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=600, help="seconds per run")
     parser.add_argument("--plain", action="store_true", help="also time a plain run of each case")
     parser.add_argument("--results", type=Path, default=None, help=f"default {RESULTS}")
+    parser.add_argument(
+        "--summary-only",
+        action="store_true",
+        help="recompute the summary of the results file (after check.py --write), no runs",
+    )
     args = parser.parse_args(argv)
+    if args.summary_only:
+        path = args.results or RESULTS
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        manifest = json.loads(MANIFEST.read_text(encoding="utf-8"))
+        doc["summary"] = summarize(doc["cases"], manifest)
+        path.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+        print(json.dumps({k: v for k, v in doc["summary"].items() if k != "misses"}, indent=1))
+        return 0
 
     cases, _, notes = load_cases(MANIFEST)
     if args.only:

@@ -243,7 +243,8 @@ def test_any_sequence_of_typed_events_renders_as_html(events: list[Any]) -> None
 # (0 for --help, --version). Nothing here runs a training script.
 ANY_ARG = st.text(max_size=10) | st.sampled_from(
     ["--json", "--html", "--quiet", "--out", "--", "-h", "--max-steps", "--max-seconds",
-     "--trial-seconds", "--strict", "--no-experiments", "--max-steps=0", "nan", "-1", "1e309"]
+     "--trial-seconds", "--strict", "--no-experiments", "--until-diagnosed", "--max-steps=0",
+     "nan", "-1", "1e309"]
 )  # fmt: skip
 
 
@@ -334,7 +335,7 @@ def test_run_with_a_bad_budget_never_starts_the_script(data: Any, folder: Path) 
     for name in sorted(bad):
         value = data.draw(BAD_BUDGET[name], label=name)
         options += [f"{name}={value}"] if data.draw(st.booleans()) else [name, value]
-    flags = data.draw(st.lists(st.sampled_from(["--quiet", "--strict", "--no-experiments"])))
+    flags = data.draw(st.lists(st.sampled_from(sorted(cli._FLAGS))))
     out = folder / "run-out"
     code = _main(["run", "--out", str(out), *flags, *options, str(script), "arg"])
     assert code == 2

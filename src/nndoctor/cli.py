@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 
 from nndoctor import __version__
 from nndoctor import session as _session
+from nndoctor.early import EarlyDiagnosis
 from nndoctor.errors import UsageError
 from nndoctor.findings import Location, number, plural
 
@@ -34,7 +35,12 @@ _VALUED = {
     "--trial-seconds",
     "--nproc-per-node",
 }
-_FLAGS = {"--quiet", "--strict", "--no-experiments"}
+# Default budget of each fix trial: the run's own wall time, clamped (issue 18: a
+# short run is not tripled by its trials). 15 s is the budget trials had before
+# (docs/fix-trials.md); 2 s the smallest our recorded trial runs used
+# (tests/test_trace_fuzz.py's fixture was made with --trial-seconds 2).
+TRIAL_SECONDS = (2.0, 15.0)
+_FLAGS = {"--quiet", "--strict", "--no-experiments", "--until-diagnosed"}
 USAGE_ERROR = 2  # argparse's exit code for a command line it rejects
 INTERRUPTED = 130  # the shell's code for Ctrl-C (128 + SIGINT)
 # A report file (--json, --html, the run folder's) could not be written: the report
@@ -96,6 +102,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--max-steps", type=int, help="stop training after N steps, then diagnose")
     run.add_argument("--max-seconds", type=float, help="stop training after S seconds")
     run.add_argument(
+        "--until-diagnosed",
+        action="store_true",
+        help="stop training once a cause is confident, then run the trials and report",
+    )
+    run.add_argument(
         "--no-experiments",
         action="store_true",
         help="skip active experiments (tiny-batch trial, fix trials on copies)",
@@ -103,8 +114,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--trial-seconds",
         type=float,
-        default=15.0,
-        help="time budget of each fix trial (default 15; at most 200 steps)",
+        help="time budget of each fix trial (default: the run's wall time, "
+        f"{TRIAL_SECONDS[0]:g} to {TRIAL_SECONDS[1]:g} s; at most 200 steps)",
     )
     run.add_argument(
         "--nproc-per-node",
@@ -189,17 +200,28 @@ def _run(ns: argparse.Namespace) -> int:
             )
     if ns.max_seconds is not None and ns.max_seconds <= 0:
         return _error("--max-seconds must be positive")
-    if not ns.trial_seconds > 0:
+    if ns.trial_seconds is not None and not ns.trial_seconds > 0:
         return _error("--trial-seconds must be positive (or use --no-experiments)")
     if ns.nproc_per_node is not None:
         return _launch(ns)
     rank, ranks = _rank()
+    if ranks > 1 and (ns.until_diagnosed or ns.max_seconds is not None):
+        # Each rank would stop at its own step, and the others would wait for it in
+        # the next all-reduce forever. --max-steps stops every rank at the same step.
+        return _error(
+            "--until-diagnosed and --max-seconds stop each rank at its own step, which "
+            "would leave the others waiting; with several ranks use --max-steps N."
+        )
     # Absolute now: the script may chdir, and the report must land beside its trace.
     out = ns.out.resolve() if ns.out else None
     ns.json = ns.json.resolve() if ns.json else None
     ns.html = ns.html.resolve() if ns.html else None
     if out is not None and out.exists() and not out.is_dir():
         return _error(f"--out {out} is a file; give a folder for the run (it is created).")
+    # Imported before the run's clock starts: the early checks need it from step 1,
+    # and an import inside the training would eat into --max-seconds.
+    import nndoctor.diagnosis  # noqa: F401
+
     try:
         out = out or (_rank_folder(script.stem) if ranks > 1 else _new_run_folder(script.stem))
         session = _session.Session(
@@ -208,9 +230,13 @@ def _run(ns: argparse.Namespace) -> int:
             ns.max_steps,
             ns.max_seconds,
             experiments=not ns.no_experiments and rank == 0,
-            trial_seconds=ns.trial_seconds,
+            # numpy check() runs its trials inside the script, before its wall time is known.
+            trial_seconds=TRIAL_SECONDS[1] if ns.trial_seconds is None else ns.trial_seconds,
             script=str(script),
             trace_name="trace.jsonl" if rank == 0 else f"trace.rank{rank}.jsonl",
+        )
+        session.early = EarlyDiagnosis(
+            session, show=not ns.quiet and rank == 0, stop=ns.until_diagnosed
         )
     except _session.RunFolderInUse as error:
         return _error(str(error))
@@ -224,13 +250,15 @@ def _run(ns: argparse.Namespace) -> int:
     with instrument(session):
         ending = _execute(ns.script, ns.script_args, session)
         exit_code = ending.code
+        wall_seconds = time.monotonic() - session.started
+        session.early = None  # the trials' copies train after the script: no checks there
         # Before the trials: the causes they try are read knowing how the script ended.
         session.emit(
             RunInfo(
                 session.framework,
                 str(script),
                 exit_code,
-                round(time.monotonic() - session.started, 3),
+                round(wall_seconds, 3),
                 session.stopped_early,
                 ending.error,
                 ending.location,
@@ -251,7 +279,9 @@ def _run(ns: argparse.Namespace) -> int:
             from nndoctor import engine
 
             try:
-                engine.investigate(session, ns.trial_seconds, _Printer(ns.quiet))
+                engine.investigate(
+                    session, _trial_seconds(ns.trial_seconds, wall_seconds), _Printer(ns.quiet)
+                )
             except KeyboardInterrupt:
                 print(
                     "\nnndoctor: interrupted; skipped the remaining experiments and fix trials, "
@@ -340,6 +370,14 @@ def _launch(ns: argparse.Namespace) -> int:
         print(f"nndoctor: a rank failed: {type(error).__name__}", file=sys.stderr)
         return 1
     return 0
+
+
+def _trial_seconds(given: float | None, wall_seconds: float) -> float:
+    """--trial-seconds as given, else the run's wall time clamped to TRIAL_SECONDS."""
+    if given is not None:
+        return given
+    low, high = TRIAL_SECONDS
+    return round(min(high, max(low, wall_seconds)), 1)
 
 
 def _new_run_folder(stem: str) -> Path:

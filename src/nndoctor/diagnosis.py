@@ -8,7 +8,7 @@ from typing import Any
 
 from nndoctor.findings import SEVERITY_RANK, Finding, Trial, number, plural
 from nndoctor.observations import Observations
-from nndoctor.rules import run_rules
+from nndoctor.rules import labels_misaligned, run_rules
 from nndoctor.verdict import margin
 
 SEVERITY_WEIGHT = {"error": 1.0, "warning": 0.6, "info": 0.2}
@@ -19,7 +19,7 @@ NOT_LEARNING = ("no-better-than-baseline", "validation-at-chance")
 @dataclass(frozen=True)
 class Experiment:
     name: str
-    passed: bool
+    passed: bool | None  # None: inconclusive (the experiment could not decide)
     details: dict[str, Any] = field(default_factory=dict)
 
 
@@ -86,12 +86,15 @@ class Report:
                 "It watches PyTorch optimizer steps and Keras fit() by itself; for NumPy "
                 "code, call nndoctor.numpy.check(...) or Monitor().record(loss) in your loop."
             )
-        passed = sum(e.passed for e in self.experiments)
-        if passed == len(self.experiments):
-            return f"No problem found: {plural(passed, 'check')} passed."
+        passed = sum(e.passed is True for e in self.experiments)
+        failed = sum(e.passed is False for e in self.experiments)
+        undecided = len(self.experiments) - passed - failed
+        open_ = f" ({undecided} inconclusive)" if undecided else ""
+        if not failed:
+            return f"No problem found: {plural(passed, 'check')} passed{open_}."
         return (
-            f"No problem found: {passed} of {plural(len(self.experiments), 'check')} passed; "
-            "what the failed ones mean is below."
+            f"No problem found: {passed} of {plural(len(self.experiments), 'check')} "
+            f"passed{open_}; what the failed ones mean is below."
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -321,12 +324,21 @@ def _experiments(obs: Observations) -> list[Experiment]:
         out.append(
             Experiment(
                 "shuffled-labels-control",
-                c.real_held > c.shuffled_held,
+                {labels_misaligned.ALIGNED: True, labels_misaligned.MISALIGNED: False}.get(
+                    labels_misaligned.outcome(obs) or ""
+                ),
                 {
                     "steps": c.steps,
                     "held_accuracy_real_labels": round(c.real_held, 4),
                     "held_accuracy_shuffled_labels": round(c.shuffled_held, 4),
+                    "held_majority_guess": round(c.chance, 4),
+                    "held_rows": c.held_samples,
                     "train_accuracy_real_labels": round(c.real_train, 4),
+                    **(
+                        {"train_accuracy_shuffled_labels": round(c.shuffled_train, 4)}
+                        if c.shuffled_train is not None
+                        else {}
+                    ),
                 },
             )
         )

@@ -46,7 +46,9 @@ def check(
             e.g. ``params=lambda: {"W1": net.W1, "b1": net.b1}``).
         x, y: a sample batch in your own layout (samples along rows or
             columns: detected and stated in the report). Keep it small: the
-            checks call your functions a few hundred times.
+            checks call your functions a few hundred times. With class labels
+            and at least 64 samples, the shuffled-labels control also runs
+            (labels-misaligned): 8 short trainings of up to 1000 of your steps.
         forward: ``forward(x) -> output`` (probabilities or scores).
         loss: ``loss(output, y) -> float``, the loss your gradients are of.
         gradients: ``gradients(x, y) -> {name: array}`` (or a list in the

@@ -202,7 +202,11 @@ class FixTrial:
 class LabelControl:
     """Two copies trained on the same cached batches, with real and with shuffled labels.
 
-    Accuracies on held batches; `real_train` on the batches the real copy trained on.
+    Accuracies on held rows; `real_train` on the rows the real copy trained on,
+    `shuffled_train` the shuffled copy's on its own (shuffled) training labels.
+    `chance` and `train_chance` are the accuracies of the constant majority guess
+    on the held and on the training rows (older traces: `chance` is 1/K and the
+    fields after `held_samples` are missing).
     """
 
     steps: int
@@ -211,6 +215,9 @@ class LabelControl:
     shuffled_held: float
     chance: float
     held_samples: int
+    train_samples: int = 0
+    shuffled_train: float | None = None
+    train_chance: float | None = None
 
 
 @dataclass(frozen=True)
@@ -400,6 +407,9 @@ class ModelSpec:
     label_format: str | None = None
     # Other models the script trains with their own optimizers (a GAN): not diagnosed.
     other_models: tuple[str, ...] = ()
+    # Tensors the loss trains that no module registers and no optimizer holds (layers
+    # kept in a Python list, a weight made with torch.randn(..., requires_grad=True)).
+    unregistered: tuple[str, ...] = ()
     experiments_skipped: str | None = None  # why no experiment ran on copies (a budget)
 
 

@@ -14,7 +14,7 @@ import os
 import socket
 import time
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from nndoctor.errors import UsageError
 from nndoctor.findings import plural
@@ -26,6 +26,9 @@ from nndoctor.observations import (
     from_json,
     to_json,
 )
+
+if TYPE_CHECKING:
+    from nndoctor.early import EarlyDiagnosis
 
 FLUSH_SECONDS = 1.0  # DESIGN.md: a killed run loses at most the last second
 LOCK_NAME = ".nndoctor.lock"  # in the run folder: which process writes it now
@@ -70,6 +73,8 @@ class Session:
         # the one of the framework that trained (issue 15: no global decides it).
         self.adapters: dict[str, Any] = {}
         self.investigated = False  # the engine ran its experiments and fix trials
+        # Checks the trace while it grows (nndoctor run sets it): early.EarlyDiagnosis.
+        self.early: EarlyDiagnosis | None = None
         self._file: TextIO | None = None
         self._lock: TextIO | None = None
         self._last_flush = 0.0
@@ -118,13 +123,23 @@ class Session:
     def count_step(self) -> None:
         """Count one optimizer step; stop the training when the budget is spent."""
         self.steps += 1
+        early = self.early
+        if early is not None and self.steps >= early.next_step:
+            cause = early.check(self.steps)
+            if cause is not None:
+                self.stopped_early = True
+                raise StopTraining(
+                    f"stopped the training after {plural(self.steps, 'step')}: "
+                    f"{cause} is confident (--until-diagnosed)"
+                )
         over_steps = self.max_steps is not None and self.steps >= self.max_steps
         over_time = (
             self.max_seconds is not None and time.monotonic() - self.started >= self.max_seconds
         )
         if over_steps or over_time:
             self.stopped_early = True
-            raise StopTraining(f"nndoctor stopped the training after {plural(self.steps, 'step')}")
+            # cli prints it after "nndoctor: ".
+            raise StopTraining(f"stopped the training after {plural(self.steps, 'step')}")
 
     def observations(self) -> Observations:
         return fold(self.events, self.framework)

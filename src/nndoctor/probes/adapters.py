@@ -98,8 +98,8 @@ class _OneCallback:
 class NumpyAdapter:
     """Fix trials on a hand-written NumPy network, through the user's own functions.
 
-    The NumPy checks run their experiments themselves (the tiny-batch overfit needs
-    the weights `check` rescales), so `experiments` adds none.
+    The tiny-batch overfit runs inside the checks (it needs the weights `check`
+    rescales); the engine's experiment is the shuffled-labels control.
     """
 
     framework = "numpy"
@@ -112,7 +112,8 @@ class NumpyAdapter:
         self.fixable: Collection[str] = frozenset(numpy_trials.FIXES)
 
     def experiments(self, obs: Observations, seconds: float) -> list[Any]:
-        return []
+        control = self._trials.label_control(self.net, seconds * self._trials.LABEL_SHARE)
+        return [] if control is None else [control]
 
     def trial(
         self, obs: Observations, cause: str, seconds: float, found: Sequence[str]

@@ -47,6 +47,7 @@ from nndoctor.observations import (
     FixTrial,
     InputDependence,
     InternalError,
+    LabelControl,
     LRProbe,
     Observations,
     OverfitTrial,
@@ -68,6 +69,11 @@ TINY_ROWS = 16  # issue 8: the tiny batch has 16 examples
 TINY_SHARE = 1 / 3  # of the seconds budget: tiny batch, LR probe, the rest for input dependence
 PROBE_STEPS = 25  # issue 8: ~20-30 steps per learning-rate factor
 PROBE_FACTORS = (0.01, 0.1, 1.0, 10.0, 100.0)  # issue 8: two decades either side of the user's
+# Issue 16: the shuffled-labels control gets 0.4x the experiments' budget on top of
+# them (the share PyTorch gives it, torch_trials.SHARE_LABELS), and up to as many
+# steps (torch_trials.CONTROL_STEPS: random labels are memorised slowly).
+LABEL_SHARE = 0.4
+CONTROL_STEPS = 1000
 # Keras's own clip of probabilities in its cross-entropies (keras.config.epsilon()): a
 # true class given p = 0 costs -log(1e-7) = 16.1, not inf.
 EPSILON = 1e-7
@@ -159,10 +165,12 @@ def experiments(probe: KerasProbe, obs: Observations, seconds: float) -> list[An
     if seen is None or seen.steps == 0:
         return []  # the user's fit raised: their configuration cannot train a copy either
     events: list[Any] = []
-    started = time.monotonic()
     probe.paused = True
     try:
         with _rng_kept(), _torch_rng_kept():
+            budget = seconds * LABEL_SHARE
+            attempt(events, "keras label control", lambda: _label_control(seen, obs, budget))
+            started = time.monotonic()
             for name, experiment, share in (
                 ("tiny batch", _overfit, TINY_SHARE),
                 ("lr range probe", _lr_probe, TINY_SHARE),
@@ -176,6 +184,44 @@ def experiments(probe: KerasProbe, obs: Observations, seconds: float) -> list[An
     finally:
         probe.paused = False
     return events
+
+
+def _label_control(seen: Watched, obs: Observations, seconds: float) -> LabelControl | None:
+    """Two clones from the user's first weights, on real and on shuffled labels of the
+    sample's training rows, measured on its held rows (the rows every 4th)."""
+    if not _is_classes(seen.y):
+        return None
+    train, held = _split(seen)
+    ids = _class_ids(train[1])
+    if np.unique(ids).size < 2 or len(held[0]) < 2:
+        return None
+    rows = seen.y.reshape(len(seen.y), -1)
+    one_hot = np.all((rows == 0) | (rows == 1)) and np.all(rows.sum(axis=1) == 1)
+    if rows.shape[1] > 1 and not one_hot:
+        return None  # several tags (or a map of ids) per row: one accuracy does not judge them
+    user = _user_setup(seen, obs)
+    start = _start_weights(seen)
+    real, steps = _train(seen, start, user, train, seconds / 2, CONTROL_STEPS)
+    order = np.random.default_rng(0).permutation(len(train[1]))
+    shuffled = (train[0], train[1][order])
+    copy, _ = _train(seen, start, user, shuffled, math.inf, max(steps, 1))
+    x_train = _inputs(seen, user, train[0], train[0])
+    x_held = _inputs(seen, user, train[0], held[0])
+
+    def accuracy(model: Any, x: np.ndarray, y: np.ndarray) -> float:
+        return _accuracy(user, np.asarray(model.predict(x, verbose=0), dtype=np.float64), y)
+
+    return LabelControl(
+        steps,
+        accuracy(real, x_train, train[1]),
+        accuracy(real, x_held, held[1]),
+        accuracy(copy, x_held, held[1]),
+        verdict.constant_guess(np.bincount(_class_ids(held[1])).tolist()),
+        len(held[0]),
+        len(train[0]),
+        accuracy(copy, x_train, shuffled[1]),
+        verdict.constant_guess(np.bincount(ids).tolist()),
+    )
 
 
 def _tiny_rows(seen: Watched) -> tuple[np.ndarray, np.ndarray]:

@@ -22,16 +22,19 @@ from dataclasses import dataclass
 import numpy as np
 
 from nndoctor import verdict
-from nndoctor.observations import FixTrial
+from nndoctor.observations import FixTrial, LabelControl
 from nndoctor.probes.numpy import (
     Net,
     _call,
     _param_dict,
     _samples_first,
     _Snapshot,
+    _take,
     match_gradients,
+    predicted_classes,
     task_loss,
 )
+from nndoctor.rules import labels_misaligned
 
 MAX_STEPS = 200  # issue 8: a trial runs <= 200 steps or its time budget, whichever first
 MIN_STEPS = 20  # fewer steps than this would not show a falling loss: the trial is skipped
@@ -41,6 +44,12 @@ LR_FACTORS = {"lr-too-high": (0.1, 0.01), "lr-too-low": (10.0, 100.0, 1000.0)}
 SGD_RATES = (1.0, 0.1, 0.01)
 FD_STEP = 1e-5  # central differences, as the gradient check (CS231n)
 FD_SECONDS = 6.0  # all finite-difference runs of one trial together (two forwards per entry)
+# Issue 16, the shuffled-labels control: 4 folds of the checked batch (train on 3/4,
+# score on the 1/4 left), so every row is held once and the held rows add up to the
+# batch; up to as many steps as the PyTorch control (torch_trials.CONTROL_STEPS).
+FOLDS = 4
+CONTROL_STEPS = 1000
+LABEL_SHARE = 0.4  # of the trial budget, as the PyTorch and Keras controls take
 
 
 @dataclass(frozen=True)
@@ -306,3 +315,67 @@ FIXES: dict[str, Callable[[Net], list[Fix]]] = {
     "inputs-not-normalized": _fix_inputs,
     "bad-init": _fix_init,
 }
+
+
+# ---------------------------------------------------------------- the label control
+
+
+def label_control(net: Net, seconds: float) -> LabelControl | None:
+    """The user's step on 3/4 of the checked batch, with real and with shuffled labels,
+    scored on the 1/4 left, over 4 folds; None unless the labels are 2+ classes."""
+    ids = _class_ids(net.y, net.n)
+    if ids is None or np.unique(ids).size < 2 or net.n < labels_misaligned.MIN_HELD_ROWS:
+        return None  # every row is held once: a smaller batch could not decide
+    rows = np.arange(net.n)
+    steps: int | None = None
+    counts = {"real_train": 0, "real_held": 0, "shuffled_train": 0, "shuffled_held": 0}
+    with contextlib.redirect_stdout(io.StringIO()):  # the user's prints, from our copies: hidden
+        for fold in range(FOLDS):
+            train, held = rows[rows % FOLDS != fold], rows[rows % FOLDS == fold]
+            order = np.random.default_rng(fold).permutation(len(train))
+            for name, labels in (("real", train), ("shuffled", train[order])):
+                budget = seconds / (2 * FOLDS) if steps is None else math.inf
+                hits, steps = _fit_fold(net, train, labels, held, ids, budget, steps)
+                counts[f"{name}_train"] += hits[0]
+                counts[f"{name}_held"] += hits[1]
+    assert steps is not None
+    trained = (FOLDS - 1) * net.n  # every row trains in all folds but its own
+    return LabelControl(
+        steps,
+        counts["real_train"] / trained,
+        counts["real_held"] / net.n,
+        counts["shuffled_held"] / net.n,
+        verdict.constant_guess(np.bincount(ids).tolist()),
+        net.n,
+        trained,
+        counts["shuffled_train"] / trained,
+        verdict.constant_guess(np.bincount(ids).tolist()),
+    )
+
+
+def _fit_fold(
+    net: Net,
+    train: np.ndarray,
+    labels: np.ndarray,
+    held: np.ndarray,
+    ids: np.ndarray,
+    seconds: float,
+    steps: int | None,
+) -> tuple[tuple[int, int], int]:
+    """Rows `train` with the labels of rows `labels`: correct predictions on the training
+    rows (against those labels) and on `held`, and the steps made."""
+    x = _take(net.x, train, net.n, net.layout)
+    y = _take(net.y, labels, net.n, net.layout)
+    snapshot = _Snapshot(net.params)
+    limit = steps if steps is not None else CONTROL_STEPS
+    started, done = time.monotonic(), 0
+    try:
+        while done < limit and (steps is not None or time.monotonic() - started < seconds):
+            _call("step", net.step, x, y)
+            done += 1
+        fitted = predicted_classes(net.output(x), len(train)) == ids[labels]
+        held_x = _take(net.x, held, net.n, net.layout)
+        right = predicted_classes(net.output(held_x), len(held)) == ids[held]
+        return (int(fitted.sum()), int(right.sum())), done
+    finally:
+        snapshot.restore()

@@ -32,6 +32,7 @@ import numpy as np
 
 from nndoctor import __version__
 from nndoctor.findings import Finding, number, plural
+from nndoctor.report.terminal import check_verdict
 from nndoctor.rules import lr_too_high, lr_too_low, wrong_gradient
 
 if TYPE_CHECKING:
@@ -242,7 +243,7 @@ def _checks(report: Report) -> str:
         return ""
     rows = []
     for experiment in report.experiments:
-        verdict = "passed" if experiment.passed else "failed"
+        verdict = check_verdict(experiment.passed)
         shown = {k: v for k, v in experiment.details.items() if v not in ([], {}, None)}
         details = "; ".join(f"{_e(k)}: {_evidence(v)}" for k, v in shown.items())
         rows.append(
@@ -951,6 +952,7 @@ user-select:all;-webkit-user-select:all;cursor:text}
 .nndoctor-report .verdict{font-weight:600;white-space:nowrap}
 .nndoctor-report .verdict.passed{color:var(--ok)}
 .nndoctor-report .verdict.failed{color:var(--err)}
+.nndoctor-report .verdict.inconclusive{color:var(--muted)}
 .nndoctor-report .plot{margin:0 0 22px;padding:0}
 .nndoctor-report .plot h3{font-size:15px;margin:0 0 4px}
 .nndoctor-report .plot svg{display:block;width:100%;height:auto}

@@ -43,15 +43,17 @@ def renderable(report: Any) -> Group:
         checks = Text("checks: ")
         for i, experiment in enumerate(report.experiments):
             checks.append(("" if i == 0 else ", ") + experiment.name + " ")
-            checks.append(
-                "passed" if experiment.passed else "failed",
-                style="green" if experiment.passed else "red",
-            )
+            word = check_verdict(experiment.passed)
+            checks.append(word, style=CHECK_STYLE[word])
         parts.append(checks)
         for experiment in report.experiments:
-            if not experiment.passed:
+            if experiment.passed is False:
                 meaning = failed_check_meaning(experiment, report.healthy)
                 line = Text(f"{experiment.name} failed: {meaning}", style="dim")
+                parts.append(Padding(line, (0, 0, 0, 2)))
+            elif experiment.passed is None:
+                meaning = INCONCLUSIVE_CHECK.get(experiment.name, INCONCLUSIVE_DEFAULT)
+                line = Text(f"{experiment.name} inconclusive: {meaning}", style="dim")
                 parts.append(Padding(line, (0, 0, 0, 2)))
     for line in reading_notes(report):
         # A grid, so that a long note wraps under itself, not under the label.
@@ -131,6 +133,20 @@ FAILED_CHECK = {
     "in {steps} steps than one at your rate",
     "input-dependence": "the predictions barely depend on the input",
 }
+# A check that could not decide says so: it is no evidence either way.
+INCONCLUSIVE_CHECK = {
+    "shuffled-labels-control": "the copy learned too little, held too few rows, or another "
+    "cause could explain it, to tell real labels from shuffled ones; no evidence either way",
+}
+INCONCLUSIVE_DEFAULT = "it could not decide; no evidence either way"
+CHECK_STYLE = {"passed": "green", "failed": "red", "inconclusive": "yellow"}
+
+
+def check_verdict(passed: bool | None) -> str:
+    """An experiment's verdict as a word: passed, failed or inconclusive (None)."""
+    return "inconclusive" if passed is None else "passed" if passed else "failed"
+
+
 HEALTHY_FAILED = {
     "overfit-tiny-batch": "with no other sign of a fault, the budget was too short for "
     "this model; not a finding",

@@ -186,6 +186,17 @@ def _from_model(obs: Observations) -> list[Finding]:
             "loss.backward() before optimizer.step().",
             {"steps_without_grad": model.steps_without_grad, "steps": steps},
         )
+    if model.unregistered:
+        names = list(model.unregistered)
+        return found(
+            f"The loss depends on {len(names)} tensors that no module registers, so no "
+            f"optimizer updates them: {', '.join(names[:4])}{'...' if len(names) > 4 else ''}",
+            "Register them with the model: layers in nn.ModuleList(...) (not a Python list), "
+            "weights as nn.Parameter(...); then model.parameters() gives them to the optimizer.",
+            {"unregistered": names},
+            severity="error",
+            confidence=0.85,
+        )
     if model.params_without_optimizer:
         names = list(model.params_without_optimizer)
         return found(

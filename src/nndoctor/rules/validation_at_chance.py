@@ -62,10 +62,7 @@ def check(obs: Observations) -> list[Finding]:
     losses = [h.loss for h in held if h.loss is not None]
     if accuracies and base.accuracy is not None and not base.task.regression:
         best = max(accuracies)
-        # The majority rate's error, and the held-out rate's own where its size is known.
-        rate = base.accuracy
-        held_error = math.sqrt(rate * (1 - rate) / held[-1].samples) if held[-1].samples else 0.0
-        margin = STANDARD_ERRORS * math.hypot(base.accuracy_error, held_error)
+        margin = _margin(base.accuracy, base.accuracy_error, held[-1].samples)
         if best > base.accuracy + margin:
             return []
         evidence.update(
@@ -113,3 +110,21 @@ def check(obs: Observations) -> list[Finding]:
             "training data.",
         )
     ]
+
+
+def _margin(rate: float, rate_error: float, held_samples: int | None) -> float:
+    """Two standard errors: the majority rate's, and the held-out rate's own where its
+    size is known."""
+    held_error = math.sqrt(rate * (1 - rate) / held_samples) if held_samples else 0.0
+    return STANDARD_ERRORS * math.hypot(rate_error, held_error)
+
+
+def held_out_learned(obs: Observations) -> bool:
+    """The script's own held-out accuracy rose clearly above the majority-class rate at
+    some evaluation: what it learned generalises."""
+    held = [h for h in obs.held_out if h.accuracy is not None]
+    base = baseline(obs) if held else None
+    if base is None or base.accuracy is None or base.task.regression:
+        return False
+    margin = _margin(base.accuracy, base.accuracy_error, held[-1].samples)
+    return max(h.accuracy for h in held if h.accuracy is not None) > base.accuracy + margin
