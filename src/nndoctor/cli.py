@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import logging
 import math
 import os
 import re
@@ -14,7 +13,7 @@ import threading
 import time
 import traceback
 import warnings
-from collections.abc import Iterator
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -41,7 +40,6 @@ _VALUED = {
 # (docs/fix-trials.md); 2 s the smallest our recorded trial runs used
 # (tests/test_trace_fuzz.py's fixture was made with --trial-seconds 2).
 TRIAL_SECONDS = (2.0, 15.0)
-MAX_TRIALS = 4  # fix trials per run: the first causes, most likely first
 _FLAGS = {"--quiet", "--strict", "--no-experiments", "--until-diagnosed"}
 USAGE_ERROR = 2  # argparse's exit code for a command line it rejects
 INTERRUPTED = 130  # the shell's code for Ctrl-C (128 + SIGINT)
@@ -278,12 +276,13 @@ def _run(ns: argparse.Namespace) -> int:
         if exit_code == INTERRUPTED:
             _end_on_next_interrupt(session)
         elif session.experiments:
+            from nndoctor import engine
+
             try:
-                with _frameworks_quiet():
-                    _try_fixes(session, _trial_seconds(ns.trial_seconds, wall_seconds), ns.quiet)
-            except KeyboardInterrupt as interrupt:
-                for event in getattr(interrupt, "finished", ()):
-                    session.emit(event)
+                engine.investigate(
+                    session, _trial_seconds(ns.trial_seconds, wall_seconds), _Printer(ns.quiet)
+                )
+            except KeyboardInterrupt:
                 print(
                     "\nnndoctor: interrupted; skipped the remaining experiments and fix trials, "
                     "diagnosing what finished (press Ctrl-C again to stop at once)",
@@ -398,24 +397,6 @@ def _new_run_folder(stem: str) -> Path:
             number += 1
 
 
-@contextlib.contextmanager
-def _frameworks_quiet() -> Iterator[None]:
-    """No framework warnings from our copies: the user saw them once, from their own run.
-
-    The script has ended, so what is silenced comes from nndoctor's experiments and
-    trials (Keras cloning notes, TensorFlow retracing logs), never the user's training.
-    """
-    tensorflow = logging.getLogger("tensorflow")  # TF's Python logger; no import of TF
-    level = tensorflow.level
-    tensorflow.setLevel(logging.ERROR)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            yield
-    finally:
-        tensorflow.setLevel(level)
-
-
 def _end_on_next_interrupt(session: _session.Session) -> None:
     """After one Ctrl-C, the next one ends nndoctor at once: no report, the trace kept."""
     if threading.current_thread() is not threading.main_thread():
@@ -431,81 +412,53 @@ def _end_on_next_interrupt(session: _session.Session) -> None:
     signal.signal(signal.SIGINT, stop_now)
 
 
-def _try_fixes(session: _session.Session, seconds: float, quiet: bool) -> None:
-    """Fix trials on copies of the model the probe watched (PyTorch, Keras): issue 8."""
-    probe: Any
-    if session.framework == "keras" and "nndoctor.probes.keras" in sys.modules:
-        from nndoctor.probes import keras_trials as trials
-        from nndoctor.probes.keras import KerasProbe
+class _Printer:
+    """The engine's Progress in a terminal: a spinner while a copy trains, a line per trial."""
 
-        probe = KerasProbe.active
-    elif "nndoctor.probes.torch" in sys.modules:
-        from nndoctor.probes import torch_trials as trials
-        from nndoctor.probes.torch import TorchProbe
+    def __init__(self, quiet: bool) -> None:
+        from rich.console import Console
 
-        probe = TorchProbe.active
-    else:
-        return
-    if probe is None or getattr(probe, "trials_skipped", None):
-        return  # skipped for a stated reason (the experiments-skipped note): no "trying"
-    from nndoctor.diagnosis import diagnose
+        self.quiet = quiet
+        self.announced = quiet
+        self.console = Console(stderr=True)
+        self.count, self.seconds = 0, 0.0
 
-    # Experiments that sharpen the diagnosis (label control, tiny batch, LR range,
-    # input dependence) come first: the causes to try depend on them.
-    for event in trials.experiments(probe, session.observations(), seconds):
-        session.emit(event)
-    obs = session.observations()
-    findings = [f for f in diagnose(obs).findings if f.kind == "cause"]
-    # Problems first; then the notes a trial could prove harmful, while there is room.
-    ranked = [f for f in findings if f.is_problem] + [f for f in findings if not f.is_problem]
-    causes = [f.id for f in ranked if f.id in trials.FIXES][:MAX_TRIALS]
-    if not causes:
-        return
-    started = time.monotonic()
-    # A run with notes only is announced once a trial ran: most notes have nothing to try.
-    announced = quiet
+    def starting(self, causes: Sequence[str], seconds: float, problems: bool) -> None:
+        self.count, self.seconds = len(causes), seconds
+        # A run with notes only is announced once a trial ran: most notes have nothing to try.
+        if problems:
+            self._announce()
 
-    def announce() -> None:
-        nonlocal announced
-        if not announced:
+    def trying(self, cause: str) -> contextlib.AbstractContextManager[Any]:
+        if self.console.is_terminal and not self.quiet:
+            return self.console.status(
+                f"nndoctor: trying the fix for {cause} on a copy of your model"
+            )
+        return contextlib.nullcontext()
+
+    def tried(self, cause: str, event: Any) -> None:
+        if self.quiet:
+            return
+        self._announce()
+        print(
+            f"nndoctor:   {cause}: {event.fix}: {event.metric} "
+            f"{number(event.before, 3)} -> {number(event.after, 3)} ({event.verdict}, "
+            f"{plural(event.steps, 'step')}, {event.seconds:.1f} s)",
+            file=sys.stderr,
+        )
+
+    def finished(self, seconds: float) -> None:
+        if not self.quiet and self.announced:
+            print(f"nndoctor: fix trials took {seconds:.1f} s", file=sys.stderr)
+
+    def _announce(self) -> None:
+        if not self.announced:
             print(
-                f"nndoctor: trying {len(causes)} fix(es) on copies of your model "
-                f"(<= {seconds:g} s each; --no-experiments skips this)",
+                f"nndoctor: trying {self.count} fix(es) on copies of your model "
+                f"(<= {self.seconds:g} s each; --no-experiments skips this)",
                 file=sys.stderr,
             )
-            announced = True
-
-    if any(f.is_problem for f in ranked if f.id in causes):
-        announce()
-    from contextlib import nullcontext
-
-    from rich.console import Console
-
-    console = Console(stderr=True)
-    for cause in causes:
-        # A spinner in a terminal while the copies train; a line per finished trial.
-        status = (
-            console.status(f"nndoctor: trying the fix for {cause} on a copy of your model")
-            if console.is_terminal and not quiet
-            else nullcontext()
-        )
-        with status:
-            # Keras pairs a fix that fails alone with another found cause's fix.
-            extra = {"found": causes} if session.framework == "keras" else {}
-            events = trials.run(probe, obs, [cause], seconds, **extra)
-        for event in events:
-            session.emit(event)
-            if not quiet and hasattr(event, "validated"):
-                announce()
-                verdict = event.verdict  # fixed, did not help or inconclusive
-                print(
-                    f"nndoctor:   {cause}: {event.fix}: {event.metric} "
-                    f"{number(event.before, 3)} -> {number(event.after, 3)} ({verdict}, "
-                    f"{plural(event.steps, 'step')}, {event.seconds:.1f} s)",
-                    file=sys.stderr,
-                )
-    if not quiet and announced:
-        print(f"nndoctor: fix trials took {time.monotonic() - started:.1f} s", file=sys.stderr)
+            self.announced = True
 
 
 class Ending(NamedTuple):

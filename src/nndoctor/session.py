@@ -69,6 +69,10 @@ class Session:
         self.events: list[Any] = []
         self.steps = 0
         self.stopped_early = False
+        # The adapters of the frameworks seen, by name: the engine trains copies through
+        # the one of the framework that trained (issue 15: no global decides it).
+        self.adapters: dict[str, Any] = {}
+        self.investigated = False  # the engine ran its experiments and fix trials
         # Checks the trace while it grows (nndoctor run sets it): early.EarlyDiagnosis.
         self.early: EarlyDiagnosis | None = None
         self._file: TextIO | None = None
@@ -93,6 +97,15 @@ class Session:
         if name != self._framework and self.script is not None:
             self.emit(RunStarted(self.script, name))
         self._framework = name
+
+    @property
+    def adapter(self) -> Any:
+        """The adapter of the framework that trained, if it attached one."""
+        return self.adapters.get(self.framework)
+
+    def attach(self, adapter: Any) -> None:
+        """Offer the engine a trainable copy of this framework's training."""
+        self.adapters[adapter.framework] = adapter
 
     def emit(self, event: Any) -> None:
         self.events.append(event)

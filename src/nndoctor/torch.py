@@ -18,28 +18,26 @@ from nndoctor.errors import UsageError
 class Watch:
     """The handle `watch` yields: `.report()` diagnoses what was seen so far."""
 
-    def __init__(self, session: _session.Session, probe: Any = None) -> None:
-        self.session, self.probe = session, probe
-        self.tried = False
+    def __init__(self, session: _session.Session, own: bool = True) -> None:
+        self.session = session
+        self.own = own  # False under `nndoctor run`: its engine runs the trials at the end
 
     def report(self, trials: bool = True, trial_seconds: float = 15.0) -> Any:
         """The diagnosis of what was seen so far. Returns it and prints nothing.
 
-        With `trials`, each mechanical fix of the causes found (at most 4) is first
-        tried on a copy, once per `watch` block, `trial_seconds` each.
+        With `trials`, the experiments (tiny batch, learning-rate range, input
+        dependence) and the fix trials of the causes found (at most 4,
+        `trial_seconds` each) run first on copies, once per `watch` block, as
+        `nndoctor run` does.
         """
-        from nndoctor.diagnosis import diagnose
+        from nndoctor import engine
 
-        if trials and not self.tried and self.probe is not None:
-            from nndoctor.probes import torch_trials
-
-            self.tried = True
-            obs = self.session.observations()
-            causes = [f.id for f in diagnose(obs).findings if f.kind == "cause" and f.is_problem]
-            for cause in [c for c in causes if c in torch_trials.FIXES][:4]:
-                for event in torch_trials.run(self.probe, obs, [cause], trial_seconds):
-                    self.session.emit(event)
-        return diagnose(self.session.observations())
+        if trials and not trial_seconds > 0:
+            raise UsageError(
+                f"trial_seconds must be a positive number of seconds; got {trial_seconds!r}. "
+                "Use report(trials=False) to skip the trials."
+            )
+        return engine.report(self.session, trials and self.own, trial_seconds)
 
 
 @contextmanager
@@ -80,15 +78,18 @@ def watch(
         raise UsageError(
             f"loss_fn must be a loss module or function; got {type(loss_fn).__name__}."
         )
+    from nndoctor.probes.adapters import TorchAdapter
+
     outer = _session.current()
-    if outer is not None and TorchProbe.active is not None:
-        yield Watch(outer)  # under `nndoctor run`: the global probe already watches
+    if outer is not None and "torch" in outer.adapters:
+        yield Watch(outer, own=False)  # under `nndoctor run`: the global probe already watches
         return
     session = outer or _session.Session("torch", Path(out) if out else None)
     session.framework = "torch"
     probe = TorchProbe(session, model, optimizer).install()
+    session.attach(TorchAdapter(probe))
     try:
-        yield Watch(session, probe)
+        yield Watch(session, own=outer is None)
     finally:
         probe.remove()
         if outer is None:

@@ -7,6 +7,12 @@ from typing import Any
 
 from nndoctor.observations import InternalError
 
+KERAS2_MESSAGE = (
+    "this script uses Keras 2 (tf_keras, or keras < 3), which nndoctor does not instrument. "
+    "nndoctor supports Keras 3 (`import keras`, keras>=3, on the TensorFlow or torch backend): "
+    "pip install 'keras>=3' and unset TF_USE_LEGACY_KERAS."
+)
+
 
 def attempt(events: list[Any], label: str, make: Callable[[], Any]) -> None:
     """Run one fix trial or experiment on copies and keep its event. A failure is an

@@ -17,13 +17,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from nndoctor.observations import InternalError
+from nndoctor.probes import KERAS2_MESSAGE
 from nndoctor.session import Session
-
-KERAS2_MESSAGE = (
-    "this script uses Keras 2 (tf_keras, or keras < 3), which nndoctor does not instrument. "
-    "nndoctor supports Keras 3 (`import keras`, keras>=3, on the TensorFlow or torch backend): "
-    "pip install 'keras>=3' and unset TF_USE_LEGACY_KERAS."
-)
 
 
 class _AfterImport(importlib.abc.MetaPathFinder):
@@ -64,9 +59,11 @@ def instrument(session: Session) -> Iterator[None]:
 
     def start_torch() -> None:
         try:
+            from nndoctor.probes.adapters import TorchAdapter
             from nndoctor.probes.torch import TorchProbe
 
             probes.append(TorchProbe(session).install())
+            session.attach(TorchAdapter(probes[-1]))
         except Exception as error:  # noqa: BLE001 - a probe that cannot start is a note
             session.emit(InternalError("torch probe", f"{type(error).__name__}: {error}"))
 
@@ -77,12 +74,15 @@ def instrument(session: Session) -> Iterator[None]:
         for probe in [p for p in probes if type(p).__name__ == "TorchProbe"]:
             probe.remove()
             probes.remove(probe)
+            session.adapters.pop("torch", None)
 
     def start_keras() -> None:
         try:
+            from nndoctor.probes.adapters import KerasAdapter
             from nndoctor.probes.keras import KerasProbe
 
             probes.append(KerasProbe(session, on_torch_backend=stand_down_torch).install())
+            session.attach(KerasAdapter(probes[-1]))
         except Exception as error:  # noqa: BLE001 - a probe that cannot start is a note
             session.emit(InternalError("keras probe", f"{type(error).__name__}: {error}"))
 

@@ -49,7 +49,7 @@ from nndoctor.observations import (
     NamedValue,
     StepRecord,
 )
-from nndoctor.probes.imports import KERAS2_MESSAGE
+from nndoctor.probes import KERAS2_MESSAGE
 from nndoctor.probes.numpy import profile_inputs, profile_labels, profile_output
 
 SAMPLE_ROWS = 256  # rows of the fit data profiled, evenly spaced: sorted data still shows all
@@ -538,21 +538,9 @@ class DiagnosisCallback(keras.callbacks.Callback):
         self._batch_begin = 0
         self._notes: set[InternalError] = set()
         self._output_sent = False
-        self.keep_initial = False  # set under `nndoctor run`: fix trials start from these weights
+        # Fix trials start from these weights: kept unless experiments are off.
+        self.keep_initial = outer.experiments if outer is not None else True
         self.initial_weights: list[np.ndarray] | None = None
-
-    # ------------------------------------------------------------ public
-
-    def report(self) -> Any:
-        """The diagnosis of what was seen so far. Returns it and prints nothing.
-
-        No fix trial runs here (they run under `nndoctor run`); a notebook renders
-        the report, `print(report)` or `report.show()` prints it in a terminal.
-        """
-        from nndoctor.diagnosis import diagnose
-
-        self._flush()
-        return diagnose(self.session.observations())
 
     # ------------------------------------------------------------ lifecycle hooks
 
@@ -611,8 +599,27 @@ class DiagnosisCallback(keras.callbacks.Callback):
             self._notes.add(note)
             self.session.emit(note)
 
+    def _read_fit_frame(self, model: Any) -> None:
+        """A callback given to `fit` by hand (no wrapper called see_fit): fit's own
+        arguments, read from its frame. Keras has already cut off validation_split
+        there, so x holds the training rows only."""
+        arguments = _fit_arguments()
+        if arguments is None:
+            return
+        n = _rows(arguments.get("x"))
+        steps = arguments.get("steps_per_epoch")
+        if (
+            n is not None
+            and steps is None
+            and not isinstance(arguments.get("x"), keras.utils.PyDataset)
+        ):
+            self._batch_sizes = (int(arguments.get("batch_size") or 32), n)
+
     def _read_sample(self, model: Any, data: tuple[Any, Any] | None = None) -> None:
-        data = self._given or data or _fit_arguments()
+        if data is None:
+            arguments = _fit_arguments()
+            data = None if arguments is None else (arguments.get("x"), arguments.get("y"))
+        data = self._given or data
         sample = sample_of(*data) if data else None
         if sample is None:
             return
@@ -624,6 +631,8 @@ class DiagnosisCallback(keras.callbacks.Callback):
     def _train_begin(self) -> None:
         model = self.model
         self.session.framework = "keras"
+        if self._batch_sizes is None:
+            self._read_fit_frame(model)
         if self._sample is None:
             self._read_sample(model)
         if self._started:
@@ -802,13 +811,13 @@ def _predicted(output: np.ndarray, threshold: float) -> tuple[int, ...]:
     return tuple(int(c) for c in np.bincount(classes, minlength=max(2, rows.shape[1])))
 
 
-def _fit_arguments() -> tuple[Any, Any] | None:
-    """x and y of the running `fit`, read from its frame (the callback alone gets no data)."""
+def _fit_arguments() -> dict[str, Any] | None:
+    """The locals of the running `fit` (x, y, batch_size...), read from its frame: the
+    callback alone gets no data."""
     frame = sys._getframe(1)
     while frame is not None:
         if frame.f_code.co_name == "fit" and "/keras/src/" in frame.f_code.co_filename:
-            local = frame.f_locals
-            return local.get("x"), local.get("y")
+            return dict(frame.f_locals)
         frame = frame.f_back
     return None
 
@@ -818,8 +827,6 @@ def _fit_arguments() -> tuple[Any, Any] | None:
 
 class KerasProbe:
     """Wraps `keras.Model.compile`/`fit` and `keras.layers.Layer.__init__` while installed."""
-
-    active: KerasProbe | None = None  # the probe `nndoctor run` installed
 
     def __init__(
         self, session: _session.Session, on_torch_backend: Callable[[], None] | None = None
@@ -840,7 +847,6 @@ class KerasProbe:
         self._patch(keras.layers.Layer, "__init__", self._layer_init)
         self._patch(keras.Model, "compile", self._compile)
         self._patch(keras.Model, "fit", self._fit)
-        KerasProbe.active = self
         return self
 
     def remove(self) -> None:
@@ -850,8 +856,6 @@ class KerasProbe:
             else:
                 setattr(owner, name, original)
         self.patches = []
-        if KerasProbe.active is self:
-            KerasProbe.active = None
         for callback in list(self.callbacks.values()):
             callback._flush()
 
@@ -947,6 +951,8 @@ class KerasProbe:
     def _callback(self, model: Any, given: Any) -> DiagnosisCallback:
         for callback in given if isinstance(given, list) else []:
             if isinstance(callback, DiagnosisCallback):
+                # The user's own callback watches this model: the engine's trials clone it.
+                self.callbacks[model] = callback
                 return callback
         if model not in self.callbacks:
             self.callbacks[model] = DiagnosisCallback()

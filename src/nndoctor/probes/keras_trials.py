@@ -231,8 +231,15 @@ def _tiny_rows(seen: Watched) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _loss_of(model: Any, x: np.ndarray, y: np.ndarray) -> float:
-    value = float(model.evaluate(x, y, batch_size=len(x), verbose=0))
+    value = _evaluated_loss(model, x, y, batch_size=len(x))
     return value if math.isfinite(value) else math.inf
+
+
+def _evaluated_loss(model: Any, x: np.ndarray, y: np.ndarray, **options: Any) -> float:
+    """The loss alone: a clone keeps the user's compiled metrics (keras.models.clone_model
+    recompiles it from the user's compile config unless `compile` is patched, as under
+    `nndoctor run`), and `evaluate` then returns [loss, metric...]."""
+    return float(model.evaluate(x, y, verbose=0, return_dict=True, **options)["loss"])
 
 
 def _overfit(seen: Watched, obs: Observations, seconds: float) -> OverfitTrial | None:
@@ -676,7 +683,7 @@ def _measure(
     """The held accuracy (class labels) or loss (regression), and the held cross-entropy."""
     x = _inputs(seen, setup, train[0], held[0])
     if not classes:
-        return float(model.evaluate(x, held[1], verbose=0)), None
+        return _evaluated_loss(model, x, held[1]), None
     out = np.asarray(model.predict(x, verbose=0), dtype=np.float64)
     return _accuracy(setup, out, held[1]), _cross_entropy(seen, setup, out, held[1])
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -46,7 +48,6 @@ OVERFIT_EXAMPLES = 16
 OVERFIT_STEPS = 200
 OVERFIT_SECONDS = 10.0
 TRIAL_SECONDS = 10.0  # each fix trial of a plain-python check(); nndoctor run has --trial-seconds
-MAX_TRIALS = 4  # fix trials per check: the first causes, most likely first (as nndoctor run)
 
 
 # ---------------------------------------------------------------- arguments
@@ -633,7 +634,7 @@ def unit_agreement(output: np.ndarray, n: int) -> float | None:
 # ---------------------------------------------------------------- public API
 
 
-def check(
+def run_checks(
     params: Params,
     x: Any,
     y: Any,
@@ -646,38 +647,10 @@ def check(
     overfit_steps: int = OVERFIT_STEPS,
     overfit_seconds: float = OVERFIT_SECONDS,
     trial_seconds: float | None = None,
-    show: bool | None = None,
-) -> Any:
-    """Check a hand-written NumPy network on one sample batch, with your own functions.
-
-    Args:
-        params: your live weights: a dict or list of arrays, or a function
-            returning one (use a function when your update rebinds arrays,
-            e.g. ``params=lambda: {"W1": net.W1, "b1": net.b1}``).
-        x, y: a sample batch in your own layout (samples along rows or
-            columns: detected and stated in the report). Keep it small: the
-            checks call your functions a few hundred times. With class labels
-            and at least 64 samples, the shuffled-labels control also runs
-            (labels-misaligned): 8 short trainings of up to 1000 of your steps.
-        forward: ``forward(x) -> output`` (probabilities or scores).
-        loss: ``loss(output, y) -> float``, the loss your gradients are of.
-        gradients: ``gradients(x, y) -> {name: array}`` (or a list in the
-            order of params): your backward pass.
-        step: ``step(x, y)``: one training step as your loop does it.
-        predict: ``predict(x)``: your evaluation path, as your accuracy uses it.
-        overfit_steps, overfit_seconds: budget of the tiny-batch overfit trial.
-        trial_seconds: budget of each fix trial (default: ``nndoctor run
-            --trial-seconds``, else 10 s); fix trials need ``step`` and ``forward``.
-        show: print the report; by default when not under ``nndoctor run``
-            (which prints one report for the whole run at the end).
-
-    Every weight the checks change is written back before `check` returns.
-
-    Example:
-        >>> import nndoctor.numpy as nnd
-        >>> report = nnd.check(params, x[:32], y[:32], forward=fwd, loss=cost,
-        ...                    gradients=backprop, step=train_step, predict=predict)
-    """
+) -> Checked:
+    """The checks of `nndoctor.numpy.check` on one sample batch: what they measured,
+    and the network for the fix trials (None when they cannot run). Call it inside
+    `checking()`: the user's functions it calls must not count as training steps."""
 
     for name, fn in [
         ("forward", forward),
@@ -700,40 +673,72 @@ def check(
     if trial_seconds is None:
         trial_seconds = outer.trial_seconds if outer is not None else TRIAL_SECONDS
     started = time.monotonic()
-    global _checking
-    _checking += 1
-    try:
-        # The user's loss may take log(0) at perturbed weights: that is measured, not shown.
-        with np.errstate(all="ignore"):
-            report = _run_checks(
-                params,
-                xs,
-                ys,
-                n,
-                layout,
-                events,
-                outer,
-                experiments,
-                forward,
-                loss,
-                gradients,
-                step,
-                predict,
-                overfit_steps,
-                overfit_seconds,
-                trial_seconds,
-                started,
-            )
-    finally:
-        _checking -= 1
-    if show or (show is None and outer is None):
-        report.show()
-    return report
+    # The user's loss may take log(0) at perturbed weights: that is measured, not shown.
+    with np.errstate(all="ignore"):
+        net = _run_checks(
+            params,
+            xs,
+            ys,
+            n,
+            layout,
+            events,
+            experiments,
+            forward,
+            loss,
+            gradients,
+            step,
+            predict,
+            overfit_steps,
+            overfit_seconds,
+        )
+    return Checked(events, net, trial_seconds, outer, experiments, started)
 
 
 # check() calls the user's functions; a Monitor.record inside them (next to
 # the user's own print) must not count those calls as training steps.
 _checking = 0
+
+
+@contextmanager
+def checking() -> Iterator[None]:
+    """While `check` calls the user's functions (checks and fix trials)."""
+    global _checking
+    _checking += 1
+    try:
+        yield
+    finally:
+        _checking -= 1
+
+
+@dataclass(frozen=True)
+class Net:
+    """The user's network as `check` was given it: what the fix trials train."""
+
+    params: Params
+    x: np.ndarray
+    y: np.ndarray
+    n: int
+    layout: str  # "rows": samples along axis 0; "columns": along the last axis
+    forward: Callable[[Any], Any]
+    loss: Callable[[Any, Any], float] | None
+    gradients: Callable[[Any, Any], Any] | None
+    step: Callable[[Any, Any], Any]
+    init: tuple[LayerInit, ...]
+
+    def output(self, x: np.ndarray) -> np.ndarray:
+        return _output_array("forward", _call("forward", self.forward, x))
+
+
+@dataclass
+class Checked:
+    """What `run_checks` measured, and what the engine needs for the fix trials."""
+
+    events: list[Any]  # the first is the RunInfo, its duration set when the trials end
+    net: Net | None  # None: no step or forward given, or experiments are off
+    trial_seconds: float
+    outer: Any  # the session of `nndoctor run`, if any
+    experiments: bool
+    started: float  # time.monotonic() when the checks began
 
 
 def _run_checks(
@@ -743,7 +748,6 @@ def _run_checks(
     n: int,
     layout: str,
     events: list[Any],
-    outer: Any,
     experiments: bool,
     forward: Any,
     loss: Any,
@@ -752,12 +756,7 @@ def _run_checks(
     predict: Any,
     overfit_steps: int,
     overfit_seconds: float,
-    trial_seconds: float,
-    started: float,
-) -> Any:
-    from nndoctor.diagnosis import diagnose
-    from nndoctor.observations import fold
-
+) -> Net | None:
     def run(name: str, measure: Callable[[], Any]) -> None:
         try:
             result = measure()
@@ -811,31 +810,9 @@ def _run_checks(
     finally:
         everything.restore()
     if experiments and step is not None and forward is not None:
-        from nndoctor.probes import numpy_trials
-
-        net = numpy_trials.Net(
-            params,
-            xs,
-            ys,
-            n,
-            layout,
-            forward,
-            loss,
-            gradients,
-            step,
-            tuple(e for e in events if isinstance(e, LayerInit)),
-        )
-        share = trial_seconds * numpy_trials.LABEL_SHARE
-        run("label control", lambda: numpy_trials.label_control(net, share))
-        found = diagnose(fold(events, "numpy")).findings
-        causes = [f.id for f in found if f.kind == "cause" and f.is_problem]
-        for cause in [c for c in causes if c in numpy_trials.FIXES][:MAX_TRIALS]:
-            run(f"fix trial {cause}", lambda c=cause: numpy_trials.trial(net, c, trial_seconds))
-    events[0] = RunInfo("numpy", None, None, round(time.monotonic() - started, 3), False)
-    if outer is not None:
-        for event in events[1:]:
-            outer.emit(event)
-    return diagnose(fold(events, "numpy"))
+        inits = tuple(e for e in events if isinstance(e, LayerInit))
+        return Net(params, xs, ys, n, layout, forward, loss, gradients, step, inits)
+    return None
 
 
 def _active_checks(
@@ -1042,19 +1019,6 @@ class Monitor:
             changed,
             nonfinite,
         )
-
-    def report(self, show: bool = False) -> Any:
-        """The diagnosis of what was recorded so far. Returns it and prints nothing.
-
-        `print(report)` or `report.show()` prints it in a terminal; a notebook
-        renders it. `show=True` is kept for older code: it calls `report.show()`.
-        """
-        from nndoctor.diagnosis import diagnose
-
-        report = diagnose(self._session.observations())
-        if show:
-            report.show()
-        return report
 
 
 def _output_samples(out: np.ndarray, y: np.ndarray | None) -> int:

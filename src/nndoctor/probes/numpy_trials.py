@@ -18,16 +18,14 @@ import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from nndoctor import verdict
-from nndoctor.observations import FixTrial, LabelControl, LayerInit
+from nndoctor.observations import FixTrial, LabelControl
 from nndoctor.probes.numpy import (
-    Params,
+    Net,
     _call,
-    _output_array,
     _param_dict,
     _samples_first,
     _Snapshot,
@@ -52,25 +50,6 @@ FD_SECONDS = 6.0  # all finite-difference runs of one trial together (two forwar
 FOLDS = 4
 CONTROL_STEPS = 1000
 LABEL_SHARE = 0.4  # of the trial budget, as the PyTorch and Keras controls take
-
-
-@dataclass(frozen=True)
-class Net:
-    """The user's network as `check` was given it."""
-
-    params: Params
-    x: np.ndarray
-    y: np.ndarray
-    n: int
-    layout: str  # "rows": samples along axis 0; "columns": along the last axis
-    forward: Callable[[Any], Any]
-    loss: Callable[[Any, Any], float] | None
-    gradients: Callable[[Any, Any], Any] | None
-    step: Callable[[Any, Any], Any]
-    init: tuple[LayerInit, ...]
-
-    def output(self, x: np.ndarray) -> np.ndarray:
-        return _output_array("forward", _call("forward", self.forward, x))
 
 
 @dataclass(frozen=True)

@@ -272,8 +272,6 @@ def _user_names(tensors: list[torch.Tensor]) -> list[tuple[str, torch.Tensor]]:
 class TorchProbe:
     """Watches modules, losses and optimizers; emits observations into a session."""
 
-    active: TorchProbe | None = None  # the global probe `nndoctor run` installed
-
     def __init__(
         self,
         session: _session.Session,
@@ -388,13 +386,9 @@ class TorchProbe:
             self._patch(
                 DistributedSampler, "__iter__", self._sampler_pass(DistributedSampler.__iter__)
             )
-        if self.only_model is None:
-            TorchProbe.active = self
         return self
 
     def remove(self) -> None:
-        if TorchProbe.active is self:
-            TorchProbe.active = None
         try:
             self._hand_check()  # the last update of a hand-written loop (it toggles hooks)
         except _session.StopTraining:
