@@ -121,6 +121,7 @@ def numpy_run(
     return session, early
 
 
+@pytest.mark.slow  # 600 steps of a loop
 def test_a_cause_read_from_the_loss_waits_for_step_21_and_an_8x_span():
     # A loss that climbs from the first step (x1.05 a step): lr-too-high's mark, read
     # from the loss alone, so it is confident only after 4 checks over 8x the steps.

@@ -28,9 +28,10 @@ TIMEOUT = 900  # seconds a run may take on that machine
 
 # (framework, case, the cause whose fix must be validated on both paths, or None)
 CASES = [
-    ("torch", "lr_high", "lr-too-high"),
+    # torch: about a minute a case on a loaded machine; lr_high and healthy in -m slow.
+    pytest.param("torch", "lr_high", "lr-too-high", marks=pytest.mark.slow),
     ("torch", "double_softmax", "double-softmax"),
-    ("torch", "healthy", None),
+    pytest.param("torch", "healthy", None, marks=pytest.mark.slow),
     ("numpy", "lr_low", "lr-too-low"),
     ("numpy", "bad_init", None),
     ("numpy", "diverging", None),

@@ -38,7 +38,7 @@ ON_TORCH = {"wine_classifier.py", "iris_model.py", "digits_mlp_d.py", "deep_digi
 # JAX has no tape: gradients come from a pure call (jax.grad over stateless_call) and
 # fit keeps the weights outside the model between epochs. These read gradients,
 # update ratios on a healthy run under KERAS_BACKEND=jax (issue 17).
-ON_JAX = {"deep_digits.py", "digits_sgd.py"}
+ON_JAX = {"deep_digits.py"}
 PARALLEL = 2
 
 

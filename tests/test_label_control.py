@@ -102,6 +102,7 @@ def test_a_control_recorded_before_the_training_row_fields_still_loads():
     assert labels_misaligned.judge(event) == labels_misaligned.ALIGNED
 
 
+@pytest.mark.slow  # two Keras clones within the experiment budget: over 2 minutes
 def test_keras_labels_shuffled_apart_are_misaligned(tmp_path):
     pytest.importorskip("keras")
     # 20 s: the control's share (8 s per run, 4 s per clone): at the default 10 s the

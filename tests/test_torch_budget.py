@@ -202,7 +202,7 @@ def test_watch_of_one_model_leaves_the_other_models_optimizer_out():
             fake = generator(z).detach()
             (bce(discriminator(real), ones) + bce(discriminator(fake), zeros)).backward()
             opt_d.step()
-    assert doctor.probe.optimizers == [opt_d]
+    assert doctor.session.adapter.probe.optimizers == [opt_d]
     assert sum(isinstance(e, StepRecord) for e in doctor.session.events) == 5
     note = next(f for f in doctor.report(trials=False).findings if f.id == "several-models")
     assert note.severity == "info" and "Linear (6 parameters, Adam" in str(note.evidence)

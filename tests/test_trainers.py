@@ -58,6 +58,7 @@ def test_lightning_callback_on_a_healthy_module_is_healthy():
 
 
 @needs["lightning"]
+@pytest.mark.slow  # the callback tests cover the diagnosis; this one adds the fix trial
 def test_lightning_zero_code_runs_the_fix_trial(tmp_path):
     _, report = run_script(LIGHTNING, tmp_path, "softmax", "run")
     assert problem_ids(report)[0] == "double-softmax"
