@@ -19,12 +19,13 @@ demo: $(STAMP)
 	$(BIN)/nndoctor run --out nndoctor-runs/demo examples/seeds/seed_002.py
 
 # Two pytest workers for the two cores; one math thread each, so they do not fight.
+# --durations: the 25 slowest tests, to keep the run near its 15-minute budget.
 # --dist loadfile: a module runs on one worker, so a module fixture that makes every
 # run of its tests (test_keras.py) runs once; xdist_group did not hold them together.
 test: $(STAMP)
 	$(BIN)/ruff check src tests
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet -d site
-	OMP_NUM_THREADS=1 $(BIN)/pytest -q -n 2 --dist loadfile
+	OMP_NUM_THREADS=1 $(BIN)/pytest -q -n 2 --dist loadfile --durations=25
 
 # The tests marked slow (pyproject: excluded from make test): the other Keras and torch
 # parity cases, the Keras label control, the zero-code Lightning trial, a long early-line run.
