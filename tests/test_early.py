@@ -147,7 +147,9 @@ def test_checks_stay_within_their_share_of_a_fast_loop():
     rng = np.random.default_rng(0)
     session, early = numpy_run(list(1.0 + 0.01 * rng.standard_normal(3000)))
     elapsed = time.monotonic() - started
-    assert early.checks >= 3
+    # The first check always runs; how many more fit depends on the machine's speed
+    # (CI's loaded 2 cores fit 2, an idle one 3 or more), so only the budget is asserted.
+    assert early.checks >= 1
     # A check starts only while the checks before it fit in the share of the run so far:
     # only the last one may go over, by its own cost.
     assert early.spent - early.last_cost <= COST_SHARE * elapsed, (early.spent, elapsed)
