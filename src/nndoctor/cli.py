@@ -204,7 +204,7 @@ def _run(ns: argparse.Namespace) -> int:
         return _error("--trial-seconds must be positive (or use --no-experiments)")
     if ns.nproc_per_node is not None:
         return _launch(ns)
-    rank, ranks = _rank()
+    rank, ranks = _session.ranks()
     if ranks > 1 and (ns.until_diagnosed or ns.max_seconds is not None):
         # Each rank would stop at its own step, and the others would wait for it in
         # the next all-reduce forever. --max-steps stops every rank at the same step.
@@ -310,14 +310,6 @@ def _run(ns: argparse.Namespace) -> int:
     if ns.strict and exit_code == 0 and not report.healthy:
         return 1
     return exit_code
-
-
-def _rank() -> tuple[int, int]:
-    """This process's global rank and the number of ranks, as torchrun sets them."""
-    try:
-        return int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
-    except ValueError:
-        return 0, 1
 
 
 def _rank_folder(stem: str) -> Path:

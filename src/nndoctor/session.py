@@ -231,6 +231,14 @@ def read_trace(path: Path) -> tuple[list[Any], int]:
     return events, skipped
 
 
+def ranks() -> tuple[int, int]:
+    """This process's global rank and the number of ranks, as torchrun sets them."""
+    try:
+        return int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
+    except ValueError:
+        return 0, 1
+
+
 RANK_WAIT = 10.0  # seconds rank 0 waits for another rank's trace to end (they train in step)
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
-import os
 import sys
 import traceback
 import weakref
@@ -50,16 +49,7 @@ from nndoctor.observations import (
 )
 from nndoctor.probes.numpy import profile_inputs, profile_labels
 
-
-def _ranks() -> tuple[int, int]:
-    """This process's global rank and the number of ranks, as torchrun sets them."""
-    try:
-        return int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
-    except ValueError:
-        return 0, 1
-
-
-RANKS = _ranks()
+RANKS = _session.ranks()  # this process's rank and the number of ranks (torchrun)
 EVERY_STEP_UNTIL = 20  # the first steps decide most faults: all of them are measured
 SAMPLE_EVERY = 10  # later, one step in ten (DESIGN.md: heavy statistics are sampled)
 SPARSE_FROM = 200  # after this many steps, one step in SAMPLE_EVERY * LATE_FACTOR:
@@ -966,7 +956,8 @@ class TorchProbe:
         while it is in training mode, when Dropout or BatchNorm makes that matter."""
         if any(
             isinstance(m, nn.modules.batchnorm._BatchNorm)
-            or isinstance(m, nn.modules.dropout._DropoutNd) and m.p > 0
+            or isinstance(m, nn.modules.dropout._DropoutNd)
+            and m.p > 0
             for m in model.modules()
         ):
             self.handles.append(model.register_forward_pre_hook(self._guard(self._model_call)))
