@@ -32,6 +32,7 @@ import math
 from nndoctor.findings import Finding
 from nndoctor.observations import Observations
 from nndoctor.rules import vanishing_gradient
+from nndoctor.rules._model import last_layer_location
 from nndoctor.rules._task import task
 
 ID = "wrong-activation"
@@ -124,7 +125,7 @@ def _unreachable_targets(obs: Observations) -> list[Finding]:
             f"[{low:g}, {high:g}], but the regression targets average {labels.mean:.4g} "
             f"(from {labels.min:.4g} to {labels.max:.4g})",
             where=f"the output layer's {model.output_activation}",
-            location=model.loss_location,
+            location=last_layer_location(model),
             evidence={
                 "output_activation": model.output_activation,
                 "output_range": [low, high],
