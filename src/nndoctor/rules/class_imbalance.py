@@ -6,7 +6,8 @@ profiled sample, when that holds more labels), never one batch alone: sorted,
 unshuffled data fills each batch with one class although the data set is
 balanced (that is `unshuffled-data`). Notes an imbalance (one class at 90%
 or more), and raises it to a warning when the model collapses onto that
-majority class.
+majority class: it predicts it almost everywhere and its loss ends no lower
+than the class frequencies' (a model that beat them learned from its inputs).
 
 ## Why is this bad?
 Predicting the majority class everywhere is a cheap minimum of the loss: the
@@ -26,9 +27,11 @@ weights = len(y) / (2 * np.bincount(y))     # class weights in the loss, or resa
 
 from __future__ import annotations
 
+import math
+
 from nndoctor.findings import Finding
 from nndoctor.observations import Observations
-from nndoctor.rules._baseline import class_counts
+from nndoctor.rules._baseline import MIN_STEPS, STANDARD_ERRORS, baseline, class_counts, final_level
 from nndoctor.rules._task import task
 
 ID = "class-imbalance"
@@ -64,6 +67,7 @@ def check(obs: Observations) -> list[Finding]:
         and sum(preds) > 0
         and top < len(preds)
         and preds[top] / sum(preds) >= max(COLLAPSE, share + (1 - share) / 2)
+        and not _beats_baseline(obs)
     )
     return [
         Finding(
@@ -80,3 +84,14 @@ def check(obs: Observations) -> list[Finding]:
             explains=EXPLAINS if collapsed else (),
         )
     ]
+
+
+def _beats_baseline(obs: Observations) -> bool:
+    """The loss ended clearly below the class-frequency predictor's: the model learned
+    from its inputs, so a majority share of its predictions is the data's, not a collapse
+    (a rare class that is hard to separate is still predicted rarely)."""
+    base = baseline(obs)
+    if base is None or base.loss is None or len(obs.losses) < MIN_STEPS:
+        return False
+    level, error = final_level(obs.losses)
+    return level < base.loss - STANDARD_ERRORS * math.hypot(error, base.loss_error)
