@@ -27,6 +27,45 @@ def bench_cases(framework: str) -> list[dict]:
     return [case for case in manifest["cases"] if case["script"].startswith(folder)]
 
 
+# Benchmark cases whose diagnosis make test leaves to `make test-slow` (and `make bench`),
+# to keep make test near 15 minutes: a second case of a cause another fast case or test
+# already covers, and healthy controls beyond six PyTorch and three Keras ones.
+SLOW_CASES = frozenset(
+    {
+        # PyTorch: a second case of the same cause
+        "torch/tabular_mlp.py",
+        "torch/digits_mlp_a.py",
+        "torch/synthetic_multiclass.py",
+        "torch/shapes_classifier.py",
+        "torch/iris_train.py",
+        "torch/deep_digits.py",  # test_torch's activation swap diagnoses it too
+        "torch/digits_regressor_head.py",  # test_torch_trials validates its fix
+        # PyTorch healthy controls
+        "torch/digits_logistic.py",
+        "torch/digits_mlp_c.py",
+        "torch/wine_nll.py",
+        "torch/digits_finetune.py",
+        "torch/survey_mlp.py",
+        "torch/loan_default.py",
+        "torch/xor_net.py",
+        # Keras: a second case of the same cause (seed 003 has the first two)
+        "keras/digit_reader.py",
+        "keras/digits_mlp.py",
+        "keras/digits_pixels.py",
+        "keras/digits_classifier.py",
+        # Keras healthy controls
+        "keras/digits_sgd.py",
+        "keras/digits_dropout.py",
+        "keras/digits_earlystop.py",
+    }
+)
+
+
+def slow_case(script: str) -> list:
+    """The slow mark for a benchmark case of SLOW_CASES (its path under bench/cases/)."""
+    return [pytest.mark.slow] if script.removeprefix("bench/cases/") in SLOW_CASES else []
+
+
 # Issue 14: a test that checks a fix trial's verdict passes under three seeds: the
 # script's own (None) and two others, given to the script's own seeding call.
 SEEDS = (None, 11, 12)

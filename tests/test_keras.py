@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import CASES, EXAMPLES, ROOT, bench_cases, problem_ids, validate
+from conftest import CASES, EXAMPLES, ROOT, bench_cases, problem_ids, slow_case, validate
 
 pytestmark = [
     pytest.mark.skipif(importlib.util.find_spec("keras") is None, reason="keras is not installed"),
@@ -35,6 +35,9 @@ SEED_CAUSES = {"missing-output-activation", "inputs-not-normalized"}
 # The torch backend has no logits rescue (double softmax is real there) and
 # its own autograd path: these also run with KERAS_BACKEND=torch.
 ON_TORCH = {"wine_classifier.py", "iris_model.py", "digits_mlp_d.py", "deep_digits.py"}
+# make test keeps the torch runs of a softmax head and of a deep stack's gradients; the
+# rest repeat them (marked slow, run by make test-slow) to keep make test near 15 minutes.
+TORCH_FAST = {"wine_classifier.py", "deep_digits.py"}
 # JAX has no tape: gradients come from a pure call (jax.grad over stateless_call) and
 # fit keeps the weights outside the model between epochs. These read gradients,
 # update ratios on a healthy run under KERAS_BACKEND=jax (issue 17).
@@ -149,7 +152,14 @@ def runs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
 
 def _entries(healthy: bool) -> list:
     return [
-        pytest.param(f"{backend}:{Path(e['script']).name}", e, id=f"{backend}-{e['script']}")
+        pytest.param(
+            f"{backend}:{Path(e['script']).name}",
+            e,
+            id=f"{backend}-{e['script']}",
+            marks=[pytest.mark.slow]
+            if backend == "torch" and Path(e["script"]).name not in TORCH_FAST
+            else slow_case(e["script"]),
+        )
         for e in MANIFEST
         if e["healthy"] is healthy
         for backend in _backends(Path(e["script"]).name)
@@ -174,7 +184,13 @@ def test_seed_003_missing_activation_and_raw_pixels_ranked_first(runs, job):
     assert "accuracy: 0.4948" in run.result.stdout  # the question's flatline, reproduced
 
 
-@pytest.mark.parametrize("job", ["tensorflow:seed_003_fixed.py", "torch:seed_003_fixed.py"])
+@pytest.mark.parametrize(
+    "job",
+    [
+        "tensorflow:seed_003_fixed.py",
+        pytest.param("torch:seed_003_fixed.py", marks=pytest.mark.slow),
+    ],
+)
 def test_seed_003_fixed_is_healthy_and_learns(runs, job):
     run = runs[job]
     assert run.result.returncode == 0, _output(run)

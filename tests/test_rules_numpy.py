@@ -176,6 +176,35 @@ def test_tiny_learning_rate_found():
     assert problems(report)[0] == "lr-too-low"
 
 
+def _dollar_regression(alpha: float, steps: int = 300, w0: float = 0.0):
+    """Gradient descent on a linear model, z-scored features, targets in dollars (about
+    180,000 each): the cost is huge, and at a working rate it falls to the noise."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(1200, 30))
+    y = 180_000 + x @ rng.normal(0, 20_000, 30) + rng.normal(0, 10_000, 1200)
+    w, b = rng.normal(0, w0, 30), np.zeros(1)
+    monitor = nnd.Monitor(params={"w": w})  # a bias from 0 moves by all of itself at first
+    for _ in range(steps):
+        pred = x @ w + b
+        err = pred - y
+        w[:] -= alpha * x.T @ err / len(y)
+        b[:] -= alpha * err.mean()
+        monitor.record(float(np.mean(err**2) / 2), output=pred, y=y)
+    return monitor.report(show=False)
+
+
+def test_converged_regression_in_dollars_is_not_a_low_rate_or_a_class_collapse():
+    # Its late updates move weights of 1e4 by cents (ratio ~1e-7) because the loss
+    # converged, and a price above 0.5 is no "class 1".
+    assert problems(_dollar_regression(alpha=0.1)) == []
+
+
+def test_regression_that_barely_moves_is_still_a_low_rate():
+    # Weights of order 1 moved by ~2e-6 of their size per step (a zero start would
+    # make every ratio large: a step is then the whole weight).
+    assert problems(_dollar_regression(alpha=1e-10, steps=100, w0=1.0))[0] == "lr-too-low"
+
+
 def test_huge_learning_rate_found_in_monitored_run():
     net = MLP(lr=50.0)
     report = monitored(net, epochs=2)

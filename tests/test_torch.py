@@ -239,7 +239,13 @@ def test_fix_trial_validates_the_fix_and_leaves_the_users_objects_untouched(seed
     assert opt.state_dict().keys() == moments.keys()
 
 
-@pytest.mark.parametrize("seed", SEEDS)
+# The script's own seed in the fast suite; the two others under `slow` (as test_torch_trials).
+SLOW_OTHER_SEEDS = [
+    pytest.param(s, marks=[pytest.mark.slow] if s is not None else []) for s in SEEDS
+]
+
+
+@pytest.mark.parametrize("seed", SLOW_OTHER_SEEDS)
 def test_a_fix_that_does_not_help_is_reported_and_ranked_lower(tmp_path, seed):
     # A double softmax (its fix helps) and raw 0-255 pixels behind a BatchNorm1d (their
     # fix cannot: the BatchNorm standardises them already). The second trial ends as it
@@ -258,7 +264,7 @@ def test_a_fix_that_does_not_help_is_reported_and_ranked_lower(tmp_path, seed):
     assert all(ids.index(f["id"]) > 0 for f in trials.values() if f["validated"] is False)
 
 
-@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("seed", SLOW_OTHER_SEEDS)
 def test_the_activation_swap_is_validated_on_a_deep_sigmoid_stack(tmp_path, seed):
     # Ten sigmoid layers: the ReLU + He copy is validated for the first cause, under
     # every seed. A trial whose copies both end at a constant guess is inconclusive:

@@ -7,7 +7,7 @@ from its code (`expected`, most important first; [] for a healthy control).
 from __future__ import annotations
 
 import pytest
-from conftest import CASES, ROOT, bench_cases, run_script
+from conftest import CASES, ROOT, bench_cases, run_script, slow_case
 
 pytest.importorskip("torch")
 
@@ -78,7 +78,9 @@ def _without_rule(case: dict) -> list[str]:
     return [cause for cause in case["expected"] if cause not in by_id()]
 
 
-@pytest.mark.parametrize("case", MANIFEST, ids=_case_id)
+@pytest.mark.parametrize(
+    "case", [pytest.param(c, marks=slow_case(c["script"]), id=_case_id(c)) for c in MANIFEST]
+)
 def test_torch_example_diagnosis(case, tmp_path, request):
     if _without_rule(case):
         # A known gap, visible in every run: nndoctor has no rule for this cause yet.

@@ -198,7 +198,16 @@ def demoted(f: Finding) -> bool:
     An inconclusive trial (validated None) is no evidence either way, and a cause
     the configuration proves stands whatever a short trial showed.
     """
-    return f.kind == "cause" and f.validated is False and f.id not in PROVEN_BY_CONFIGURATION
+    return f.kind == "cause" and f.validated is False and not proven_by_configuration(f)
+
+
+def proven_by_configuration(f: Finding) -> bool:
+    """wrong-activation's output variants (targets outside the output's range, a sigmoid
+    over exclusive classes) follow from the layer config and the loss's domain, as
+    double-softmax does; its hidden-layer variants (no activation, a deep sigmoid stack)
+    are inferred from how the run went."""
+    output_variant = f.id == "wrong-activation" and "output_activation" in f.evidence
+    return f.id in PROVEN_BY_CONFIGURATION or output_variant
 
 
 def _with_trial(f: Finding, obs: Observations) -> Finding:

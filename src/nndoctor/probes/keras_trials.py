@@ -942,6 +942,15 @@ def _fix_vanishing(seen: Watched, obs: Observations, user: Setup) -> list[Any]:
     return fixes
 
 
+def _fix_activation(seen: Watched, obs: Observations, user: Setup) -> list[Any]:
+    """A sigmoid over K exclusive classes becomes a softmax; a deep sigmoid stack, ReLU."""
+    found = output_layer(seen.model)
+    model = obs.model
+    if found and found[1] == "sigmoid" and model and (model.output_width or 0) > 1:
+        return [("use a softmax output", replace(user, activation="softmax"))]
+    return _fix_vanishing(seen, obs, user)
+
+
 def _fix_dead_relu(seen: Watched, obs: Observations, user: Setup) -> list[Any]:
     if not any(_activation(layer) == "relu" for layer in _hidden(seen.model)):
         return []
@@ -976,5 +985,6 @@ FIXES: dict[str, Callable[[Watched, Observations, Setup], list[Any]]] = {
     "wrong-loss-for-task": _fix_wrong_loss,
     "labels-not-encoded": _fix_labels,
     "vanishing-gradient": _fix_vanishing,
+    "wrong-activation": _fix_activation,
     "dead-relu": _fix_dead_relu,
 }

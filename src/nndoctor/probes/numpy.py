@@ -978,13 +978,17 @@ class Monitor:
         loss_value = None if loss is None else float(np.asarray(loss).mean())
         pred_counts = label_counts = None
         ys = None if y is None else np.asarray(y)
-        if output is not None:
+        labels = None
+        if ys is not None and ys.size:
+            n = ys.shape[0] if ys.ndim == 1 else _output_samples(ys, None)
+            labels = profile_labels(ys, n)
+            label_counts = labels.counts or None
+        # Real-valued targets are a regression: its output has no predicted class (a
+        # price above 0.5 is not "class 1").
+        if output is not None and (labels is None or labels.encoding != "continuous"):
             out = np.asarray(output, dtype=np.float64)
             n = _output_samples(out, ys)
             pred_counts = tuple(int(c) for c in np.bincount(predicted_classes(out, n), minlength=2))
-        if ys is not None and ys.size:
-            n = ys.shape[0] if ys.ndim == 1 else _output_samples(ys, None)
-            label_counts = profile_labels(ys, n).counts or None
         changed, ratios, grad_norms = None, [], []
         if self.params is not None:
             now = _param_dict(self.params)

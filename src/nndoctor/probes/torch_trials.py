@@ -893,6 +893,12 @@ def _fix_saturation(probe: TorchProbe, obs: Observations, user: Setup) -> list[A
 def _fix_activation(probe: TorchProbe, obs: Observations, user: Setup) -> list[Any]:
     if obs.model is not None and obs.model.linear_stack:
         return _fix_linear_stack(probe, user)
+    spec = obs.model
+    if spec and spec.output_activation == "sigmoid" and (spec.output_width or 0) > 1:
+        # A sigmoid over K classes before CrossEntropyLoss: the loss gets the raw scores.
+        model = copy.deepcopy(user.model)
+        if _replace_last(model, (nn.Sigmoid,), nn.Identity()):
+            return [("drop the final sigmoid", replace(user, model=model))]
     return _fix_vanishing(probe, obs, user)
 
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from nndoctor.findings import Finding, number, plural
 from nndoctor.observations import Observations
-from nndoctor.rules._signals import median, trace_ratios, weight_ratios
+from nndoctor.rules._signals import median, still_falling, trace_ratios, weight_ratios
 
 ID = "lr-too-low"
 KIND = "cause"
@@ -36,6 +36,11 @@ KIND = "cause"
 # healthy examples, plain SGD at a working rate gives 1e-4 to 1e-2.
 TOO_LOW = 1e-5
 NO_PROGRESS = 0.9  # the tiny-batch trial keeps over 90% of its loss: it did not learn
+# The recorded loss fell by an order of magnitude and then levelled off: the run
+# converged, and its late updates are small because the gradient is (a regression
+# on targets in dollars ends with weights of 1e4 that move by cents). A higher rate
+# would only reach the same end sooner.
+CONVERGED_FALL = 0.1
 EXPLAINS = ("loss-plateau", "accuracy-stuck", "prediction-collapse", "no-better-than-baseline")
 
 
@@ -44,7 +49,7 @@ def check(obs: Observations) -> list[Finding]:
     if not ratios:
         return []
     ratio = median(ratios)
-    if ratio >= TOO_LOW:
+    if ratio >= TOO_LOW or _converged(obs.losses):
         return []
     trial = obs.overfit
     stuck = trial is not None and trial.after > NO_PROGRESS * trial.before
@@ -73,3 +78,10 @@ def check(obs: Observations) -> list[Finding]:
             explains=EXPLAINS,
         )
     ]
+
+
+def _converged(losses: list[float]) -> bool:
+    """The loss ended at a tenth of where it began or lower, and stopped falling."""
+    if len(losses) < 3 or losses[0] <= 0:
+        return False
+    return losses[-1] <= CONVERGED_FALL * losses[0] and not still_falling(losses)

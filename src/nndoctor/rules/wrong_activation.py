@@ -1,10 +1,13 @@
-"""An activation that cannot work for this net: no hidden activation, or a deep sigmoid stack.
+"""An activation that cannot work for this net: none between layers, a deep sigmoid stack,
+an output that cannot reach its targets.
 
 ## What it does
 Reports (1) weight layers that feed each other directly, with no activation
 between them (nndoctor sees the output object of one layer arrive as the
 input of the next), and (2) three or more hidden sigmoid/tanh layers while
-the gradient vanishes on its way to the input.
+the gradient vanishes on its way to the input; (3) an output activation
+that cannot give the targets: a sigmoid or ReLU for regression targets outside
+its range, a sigmoid on K class outputs under a softmax cross-entropy.
 
 ## Why is this bad?
 (1) A stack of linear layers is one linear map: it cannot learn a curved
@@ -12,6 +15,8 @@ decision boundary (circles, XOR, digits beyond a linear fit), however deep.
 (2) A sigmoid passes back at most 0.25 of the gradient (tanh at most 1, and
 far less once saturated), so each layer shrinks it: the first layers stop
 learning (Glorot and Bengio, 2010).
+(3) No weights make a sigmoid output 200; a sigmoid before CrossEntropyLoss
+caps each class's probability at e / (e + K - 1), 0.23 for ten classes.
 
 ## Example
 ```python
@@ -32,7 +37,7 @@ import math
 from nndoctor.findings import Finding
 from nndoctor.observations import Observations
 from nndoctor.rules import vanishing_gradient
-from nndoctor.rules._model import last_layer_location
+from nndoctor.rules._model import last_layer_location, loss_label
 from nndoctor.rules._task import task
 
 ID = "wrong-activation"
@@ -52,7 +57,7 @@ def check(obs: Observations) -> list[Finding]:
     model = obs.model
     if model is None:
         return []
-    unreachable = _unreachable_targets(obs)
+    unreachable = _unreachable_targets(obs) or _sigmoid_over_classes(obs)
     if unreachable:
         return unreachable
     weights = [layer for layer in model.layers if layer.kind in ("Linear", "Conv1d", "Conv2d")]
@@ -136,5 +141,59 @@ def _unreachable_targets(obs: Observations) -> list[Finding]:
             fix=f"Remove the final {model.output_activation}: a regression output is linear "
             "(standardise the targets instead, and undo it on the predictions).",
             explains=(*EXPLAINS, "saturated-activations"),
+        )
+    ]
+
+
+def _sigmoid_over_classes(obs: Observations) -> list[Finding]:
+    """A sigmoid on K >= 2 output units under a loss over K exclusive classes.
+
+    Fed to a loss that applies softmax (CrossEntropyLoss, from_logits=True), the
+    scores are squeezed into [0, 1]: the best probability a class can get is
+    e / (e + K - 1), so the loss cannot fall below log(1 + (K - 1) / e), 1.46 for ten
+    classes (the math). Fed as probabilities (Keras's categorical cross-entropy
+    divides the outputs by their sum), the rows do not sum to 1 and each unit's
+    gradient is damped by its own sigmoid's slope: it learns, slowly and unevenly.
+    """
+    model, labels = obs.model, obs.data.labels if obs.data else None
+    width = model.output_width if model else None
+    if model is None or model.output_activation != "sigmoid" or not width or width < 2:
+        return []
+    found = task(obs)
+    if found.kind != "classification" or found.loss_family != "categorical":
+        return []  # a regression loss on class targets is wrong-loss-for-task
+    if labels and labels.encoding == "multi-hot":
+        return []  # one decision per unit (multi-label): a sigmoid is right there
+    bounded = model.loss_expects in ("logits", "ids")
+    evidence: dict[str, object] = {
+        "output_activation": "sigmoid",
+        "output_units": width,
+        "loss": loss_label(model),
+        "loss_expects": model.loss_expects,
+    }
+    if bounded:
+        evidence["lowest_reachable_loss"] = round(math.log(1 + (width - 1) / math.e), 3)
+    return [
+        Finding(
+            id=ID,
+            kind=KIND,
+            severity="error" if bounded else "warning",
+            confidence=0.9 if bounded else 0.7,
+            title=f"A sigmoid on {width} output units under {loss_label(model)}, a loss over "
+            f"{width} exclusive classes"
+            + (
+                ": the scores it gets are stuck in [0, 1]"
+                if bounded
+                else ": the outputs do not sum to 1"
+            ),
+            where="the output layer's sigmoid",
+            location=last_layer_location(model),
+            evidence=evidence,
+            fix="Drop the final sigmoid and let the loss apply softmax (PyTorch "
+            "CrossEntropyLoss, Keras from_logits=True)"
+            if bounded
+            else "Use activation='softmax' on the output layer: one distribution over the "
+            "classes (sigmoid is for independent yes/no outputs, with binary cross-entropy).",
+            explains=EXPLAINS,
         )
     ]
