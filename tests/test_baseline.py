@@ -153,6 +153,7 @@ def test_runs_that_learn_stay_healthy(tmp_path: Path, script: str, mode: str):
     [
         ("noise", "no-better-than-baseline"),
         ("shuffled", "validation-at-chance"),
+        ("sorted", "unshuffled-data"),
         ("digits", None),
         ("imbalanced", None),
     ],
@@ -168,6 +169,9 @@ def test_keras_validation_split_is_judged_against_the_baseline(
         return
     assert not report["healthy"]
     assert expected in problem_ids(report)
+    if expected == "unshuffled-data":
+        assert problem_ids(report)[0] == expected, problem_ids(report)
+        assert finding(report, expected)["evidence"]["total_variation"] > 0.5
     if expected == "validation-at-chance":
         evidence = finding(report, expected)["evidence"]
         assert evidence["train_accuracy_final"] > evidence["majority_rate"] + evidence["margin"]

@@ -286,6 +286,17 @@ class HeldOut:
 
 
 @dataclass(frozen=True)
+class HeldOutSplit:
+    """The class mix of the rows a script trains on and of the rows it holds out, when
+    the framework cuts them itself (Keras `validation_split` takes the last rows of the
+    arrays, before any shuffling)."""
+
+    fraction: float
+    train_counts: tuple[int, ...]  # rows of each class id, training part
+    held_out_counts: tuple[int, ...]  # rows of each class id, held-out part
+
+
+@dataclass(frozen=True)
 class LossRun:
     """Unsampled steps in one event: only their losses and whether gradients were reset.
 
@@ -439,6 +450,7 @@ class Observations:
     lr_probe: LRProbe | None = None
     input_dependence: InputDependence | None = None
     held_out: tuple[HeldOut, ...] = ()
+    split: HeldOutSplit | None = None
     ranks: tuple[RankPrint, ...] = ()  # every rank's, merged by rank 0 (torchrun)
     sampler_passes: tuple[SamplerPass, ...] = ()
 
@@ -463,6 +475,7 @@ _SINGLE_FIELDS = {
     LabelControl: "label_control",
     LRProbe: "lr_probe",
     InputDependence: "input_dependence",
+    HeldOutSplit: "split",
 }
 _APPEND_FIELDS = {
     StepRecord: "trace",

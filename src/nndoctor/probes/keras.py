@@ -42,6 +42,7 @@ from nndoctor.findings import Location
 from nndoctor.observations import (
     DataProfile,
     HeldOut,
+    HeldOutSplit,
     InternalError,
     LayerInit,
     LayerSpec,
@@ -53,6 +54,9 @@ from nndoctor.probes import KERAS2_MESSAGE
 from nndoctor.probes.numpy import profile_inputs, profile_labels, profile_output
 
 SAMPLE_ROWS = 256  # rows of the fit data profiled, evenly spaced: sorted data still shows all
+# Whole-number targets with ids this large are a score to regress, not classes to count
+# (ImageNet-21k, the largest common label set, has 21,841 classes).
+MAX_CLASSES = 30_000
 PROBE_ROWS = 64  # rows of the sample batch the gradients, activations and predictions use
 EARLY_STEPS = 5  # the first steps decide most faults: each of them is measured
 # Later steps are measured while the measurements stay under 3% of the time
@@ -577,6 +581,29 @@ class DiagnosisCallback(keras.callbacks.Callback):
             self._batch_sizes = (int(batch_size or 32), n)
         if self._sample is None:
             self._read_sample(model, (x, y))
+        if split and n is not None and isinstance(y, np.ndarray):
+            self._see_split(y, float(split))
+
+    def _see_split(self, y: np.ndarray, fraction: float) -> None:
+        """The class mix on each side of Keras's validation cut (the last rows)."""
+        rows = y.reshape(len(y), -1)
+        if rows.shape[1] > 1:
+            ids = rows.argmax(axis=1)
+        elif np.issubdtype(rows.dtype, np.number) and np.all(rows == np.round(rows)):
+            ids = rows[:, 0].astype(np.int64)
+            if ids.min() < 0 or ids.max() >= MAX_CLASSES:
+                return  # whole-number regression targets, not class ids
+        else:
+            return
+        cut = int(math.floor(len(ids) * (1.0 - fraction)))
+        k = int(ids.max()) + 1
+        self.session.emit(
+            HeldOutSplit(
+                fraction,
+                tuple(int(c) for c in np.bincount(ids[:cut], minlength=k)),
+                tuple(int(c) for c in np.bincount(ids[cut:], minlength=k)),
+            )
+        )
 
     def after_failed_fit(self, model: Any) -> None:
         """`fit` raised (e.g. labels of the wrong shape): record what the model outputs."""
