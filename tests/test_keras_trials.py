@@ -66,6 +66,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureReques
         "iris": "keras_iris_ids.py",
         "raw": "keras_raw_no_softmax.py",
         "softmax": "keras_double_softmax.py",
+        "one-unit": "keras_one_unit_cce.py",
     }
     folders = {name: tmp_path_factory.mktemp(name) for name in ("on", "off", *scripts)}
     with ThreadPoolExecutor(2) as pool:
@@ -145,6 +146,13 @@ def test_mse_on_class_ids_fixed_by_a_softmax_head(runs):
     finding = _trial(runs, "mse", "wrong-loss-for-task")
     assert finding.get("validated") is True, finding.get("trial")
     assert finding["trial"]["metric"] == "accuracy"
+
+
+def test_categorical_loss_on_one_unit_fixed_by_binary_cross_entropy(runs):
+    # One sigmoid unit under categorical_crossentropy: the loss is 0 whatever the weights.
+    finding = _trial(runs, "one-unit", "wrong-loss-for-task")
+    assert finding["evidence"]["output_units"] == 1
+    assert finding.get("validated") is True, finding.get("trial")
 
 
 def test_one_hot_labels_fixed_by_the_matching_loss(runs):

@@ -902,6 +902,15 @@ def _fix_wrong_loss(seen: Watched, obs: Observations, user: Setup) -> list[Any]:
             user, loss_class="SparseCategoricalCrossentropy", from_logits=not _squashed(seen)
         )
         return [("compile with sparse_categorical_crossentropy", fixed)]
+    if info.loss == "cross_entropy" and width == 1 and found[1] in ("sigmoid", "linear"):
+        logits = found[1] == "linear"
+        fixed = replace(
+            user,
+            loss_class="BinaryCrossentropy",
+            from_logits=logits,
+            threshold=0.0 if logits else 0.5,
+        )
+        return [("compile with binary_crossentropy", fixed)]
     if info.loss in ("bce", "bce_logits") and encoding == "one-hot" and classes > 2:
         if found[1] == "sigmoid":
             fixed = replace(user, activation="softmax", loss_class="CategoricalCrossentropy")

@@ -3,7 +3,8 @@
 ## What it does
 Compares the loss with the labels and the output width: a regression loss
 (MSE, L1) on integer class ids with a single output, binary cross-entropy on
-a one-hot problem of more than two classes.
+a one-hot problem of more than two classes, a categorical cross-entropy over a
+single output unit.
 
 ## Why is this bad?
 MSE on class ids treats class 9 as "nine times class 1" and rewards
@@ -11,6 +12,9 @@ predicting the average id: the model hedges towards the middle classes.
 Binary cross-entropy on K > 2 one-hot classes trains K independent yes/no
 questions, and Keras then reports binary accuracy, which looks high (90% for
 10 classes by predicting all zeros) while the model has learned nothing.
+A categorical cross-entropy normalises the outputs over the classes: over one
+unit that distribution is always [1], so the loss is 0 (Keras) or constant for
+every input and no gradient reaches the weights.
 
 ## Example
 ```python
@@ -30,6 +34,7 @@ from __future__ import annotations
 from nndoctor.findings import Finding
 from nndoctor.observations import LabelStats, Observations
 from nndoctor.rules._model import last_layer_location, loss_label
+from nndoctor.rules._task import LOSS_FAMILIES
 
 ID = "wrong-loss-for-task"
 KIND = "cause"
@@ -104,6 +109,35 @@ def check(obs: Observations) -> list[Finding]:
                 fix="Use CrossEntropyLoss on the raw scores with the class ids as they are "
                 "(Keras: sparse_categorical_crossentropy); a regression loss treats class 3 "
                 "as 'more' than class 2.",
+                explains=EXPLAINS,
+            )
+        ]
+    if (
+        LOSS_FAMILIES.get(model.loss or "") == "categorical"
+        and width == 1
+        and model.output_activation != "softmax"  # softmax-single-unit names that one
+        and labels.encoding in ("ids", "binary")
+        and labels.n_classes >= 2
+    ):
+        return [
+            Finding(
+                id=ID,
+                kind=KIND,
+                severity="error",
+                confidence=0.9,
+                title=f"{loss_label(model)} over a single output unit: a distribution over "
+                "one class is always [1], so the loss cannot depend on the weights",
+                where=f"{loss_label(model)} on the one-unit output",
+                location=model.loss_location or last_layer_location(model),
+                evidence={
+                    "loss": model.loss,
+                    "output_units": 1,
+                    "classes": labels.n_classes,
+                    "label_encoding": labels.encoding,
+                },
+                fix="Use binary cross-entropy on the one sigmoid unit (Keras "
+                "loss='binary_crossentropy'; PyTorch BCEWithLogitsLoss on the raw output), "
+                "or give the last layer one unit per class with a softmax.",
                 explains=EXPLAINS,
             )
         ]
