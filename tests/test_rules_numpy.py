@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
-from conftest import validate
+from conftest import problem_ids, run_script, validate
 from nets import MLP, digits
 
 import nndoctor.numpy as nnd
@@ -413,3 +415,31 @@ def test_bad_input_raises_usage_error_naming_the_fix(kwargs, message):
     x, y = kwargs.pop("x"), kwargs.pop("y")
     with pytest.raises(UsageError, match=message):
         nnd.check(params, x, y, show=False, **kwargs)
+
+
+# -- unstable-loss: log(0) in a hand-written loss ------------------------------------------
+
+
+LOGISTIC = Path(__file__).parent / "scripts" / "numpy_logistic.py"
+
+
+def _logistic(tmp_path: Path, cost: str, rate: str) -> dict:
+    """`nndoctor run` on a hand-written logistic regression: check, then a Monitor loop."""
+    result, report = run_script(LOGISTIC, tmp_path, cost, rate)
+    assert result.returncode == 0, result.stderr
+    return report
+
+
+def test_log_of_zero_in_a_hand_written_loss_is_named_when_the_loss_turns_nan(tmp_path):
+    report = _logistic(tmp_path, "unguarded", "200")
+    assert "unstable-loss" in problem_ids(report)[:2], problem_ids(report)
+
+
+def test_a_clipped_loss_at_the_same_rate_is_not_unstable(tmp_path):
+    ids = {f["id"] for f in _logistic(tmp_path, "clipped", "200")["findings"]}
+    assert not {"unstable-loss", "nan-loss"} & ids, ids
+
+
+def test_an_unguarded_loss_that_never_reaches_0_or_1_is_not_flagged(tmp_path):
+    ids = {f["id"] for f in _logistic(tmp_path, "unguarded", "0.1")["findings"]}
+    assert "unstable-loss" not in ids, ids

@@ -88,6 +88,10 @@ class OutputProfile:
     # NumPy, class-id labels: the user's loss over the cross-entropy of the true
     # class on the same outputs. 1 when the loss reads the ids as classes.
     loss_over_class_ce: float | None = None
+    # NumPy, probability outputs: the user's loss on perfect 0/1 predictions is finite.
+    # False when it evaluates log(0) unguarded (0 * log(0) is NaN): a loss that turns NaN
+    # once a probability saturates.
+    loss_finite_at_limits: bool | None = None
 
 
 @dataclass(frozen=True)

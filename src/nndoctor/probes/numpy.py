@@ -246,8 +246,36 @@ def _loss_ratio(output: np.ndarray, y: np.ndarray, n: int, loss: Any) -> float |
     return user / true_class if true_class > 0 and math.isfinite(user) else None
 
 
+def _finite_at_limits(output: np.ndarray, y: np.ndarray, n: int, loss: Any) -> bool | None:
+    """The user's loss on perfect predictions (probability 1 on each true class, 0
+    elsewhere) is finite. None when the outputs are not probabilities or the perfect
+    outputs cannot be built from the labels."""
+    out = np.asarray(output, dtype=np.float64)
+    if loss is None or not np.all(np.isfinite(out)) or out.min() < 0 or out.max() > 1:
+        return None
+    labels = np.asarray(y, dtype=np.float64)
+    if labels.shape == out.shape and np.isin(labels, (0.0, 1.0)).all():
+        perfect = labels.copy()
+    elif out.ndim == 2 and labels.size == n and _integral(labels) and labels.min() >= 0:
+        ids = labels.reshape(-1).astype(np.int64)
+        k = out.shape[1] if out.shape[0] == n else out.shape[0]
+        if ids.max() >= k:
+            return None
+        perfect = np.eye(k)[ids]
+        perfect = perfect if out.shape[0] == n else perfect.T
+    else:
+        return None
+    with np.errstate(all="ignore"):
+        value = np.asarray(_call("loss", loss, perfect, y), dtype=np.float64)
+    return bool(np.all(np.isfinite(value)))
+
+
 def profile_output(
-    output: np.ndarray, n: int, saturated: bool = False, loss_ratio: float | None = None
+    output: np.ndarray,
+    n: int,
+    saturated: bool = False,
+    loss_ratio: float | None = None,
+    finite_at_limits: bool | None = None,
 ) -> OutputProfile:
     rows = _samples_first(output.astype(np.float64), n)
     finite = np.isfinite(rows)
@@ -267,6 +295,7 @@ def profile_output(
         nonfinite=int((~finite).sum()),
         saturated=saturated,
         loss_over_class_ce=loss_ratio,
+        loss_finite_at_limits=finite_at_limits,
     )
 
 
@@ -774,7 +803,14 @@ def _run_checks(
         bad_loss = loss is not None and not math.isfinite(float(_call("loss", loss, output, ys)))
         saturated = output_saturated(output, n) or bad_loss
         run(
-            "output", lambda: profile_output(output, n, saturated, _loss_ratio(output, ys, n, loss))
+            "output",
+            lambda: profile_output(
+                output,
+                n,
+                saturated,
+                _loss_ratio(output, ys, n, loss),
+                _finite_at_limits(output, ys, n, loss),
+            ),
         )
     if gradients is not None:
         snapshot = _Snapshot(params)

@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 
 from nndoctor.findings import Finding
-from nndoctor.observations import Observations
+from nndoctor.observations import Observations, StepRecord
 
 ID = "unstable-loss"
 KIND = "cause"
@@ -43,13 +43,15 @@ EXPLAINS = (
 
 
 def check(obs: Observations) -> list[Finding]:
+    bad = next((r for r in obs.trace if r.loss is not None and not math.isfinite(r.loss)), None)
+    if bad is None:
+        return []
+    if obs.output is not None and obs.output.loss_finite_at_limits is False:
+        return [_numpy_log_zero(obs, bad)]
     model = obs.model
     if model is None or not model.handwritten_loss:
         return []
     if model.output_activation not in ("softmax", "sigmoid"):
-        return []
-    bad = next((r for r in obs.trace if r.loss is not None and not math.isfinite(r.loss)), None)
-    if bad is None:
         return []
     return [
         Finding(
@@ -70,3 +72,24 @@ def check(obs: Observations) -> list[Finding]:
             explains=EXPLAINS,
         )
     ]
+
+
+def _numpy_log_zero(obs: Observations, bad: StepRecord) -> Finding:
+    """NumPy: the check fed the user's loss perfect 0/1 predictions and got NaN or inf
+    (log(0) evaluated unguarded), and the recorded loss did turn non-finite."""
+    return Finding(
+        id=ID,
+        kind=KIND,
+        severity="error",
+        confidence=0.85,
+        title=f"Your loss gives NaN or inf once a predicted probability reaches exactly 0 or "
+        f"1 (log(0)), and the loss became {bad.loss} at step {bad.step}",
+        where="the loss function given to nndoctor.numpy.check",
+        evidence={
+            "loss_on_perfect_predictions": "not finite",
+            "first_nonfinite_step": bad.step,
+        },
+        fix="Clip the probabilities before the log: a = np.clip(a, 1e-7, 1 - 1e-7), or "
+        "compute the loss from the scores z: np.logaddexp(0, z) - y * z for a sigmoid.",
+        explains=EXPLAINS,
+    )
