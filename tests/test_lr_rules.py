@@ -32,3 +32,24 @@ def test_units_killed_by_the_rate_name_the_rate_first(tmp_path, seed):
 def test_a_healthy_rate_stays_silent(tmp_path, lr):
     _, report = run_script(SCRIPT, tmp_path, lr, "0", options=["--no-experiments"])
     assert report["healthy"], problem_ids(report)
+
+
+# ---------------------------------------------------------------- a blow-up the run survived
+
+RMSPROP = ROOT / "tests" / "scripts" / "torch_wine_rmsprop.py"
+
+
+def test_first_steps_that_replace_the_weights_are_a_warning_even_if_the_run_recovers(tmp_path):
+    # RMSprop at 0.1: the first updates are 13x the weights and the loss jumps from 1.07
+    # to thousands; it then fits the 178 rows anyway (mcfly#43: such runs sometimes stop).
+    _, report = run_script(RMSPROP, tmp_path, "0.1", options=["--no-experiments"])
+    assert problem_ids(report) == ["lr-too-high"], problem_ids(report)
+    finding = report["findings"][0]
+    assert finding["severity"] == "warning"
+    assert finding["evidence"]["update_ratio_max_early"] > 1
+    assert finding["evidence"]["loss_peak_early"] > 3 * finding["evidence"]["loss_first"]
+
+
+def test_the_same_net_at_a_working_rmsprop_rate_stays_silent(tmp_path):
+    _, report = run_script(RMSPROP, tmp_path, "0.001", options=["--no-experiments"])
+    assert report["healthy"], problem_ids(report)
