@@ -76,6 +76,17 @@ def test_bare_tensors_updated_by_hand_are_a_model(run, tmp_path):
     assert model["experiments_skipped"]  # no nn.Module to copy: said, not attempted
 
 
+def test_bare_tensors_whose_gradients_are_never_reset_get_grad_not_zeroed(run):
+    # No module, so no gradient norms: the flags are direct reads of w.grad before each
+    # backward, which still held the earlier steps' sum (the bare run above is healthy).
+    result, report = run(SCRIPT, "--style", "bare", "--no-zero", options=("--no-experiments",))
+    assert result.returncode == 0, result.stderr
+    problems = problem_ids(report)
+    assert problems[0] == "grad-not-zeroed", problems
+    evidence = report["findings"][0]["evidence"]
+    assert evidence["steps_without_reset"] == evidence["steps"] == 6 * 8 - 1
+
+
 def hand_loop(model, rebind: bool = False, zero: bool = True, steps: int = 60) -> None:
     """Full-batch steps written by hand on a 4-class task a linear teacher separates."""
     x = torch.randn(256, 16)
