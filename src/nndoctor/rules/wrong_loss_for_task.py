@@ -115,7 +115,6 @@ def check(obs: Observations) -> list[Finding]:
     if (
         LOSS_FAMILIES.get(model.loss or "") == "categorical"
         and width == 1
-        and model.output_activation != "softmax"  # softmax-single-unit names that one
         and labels.encoding in ("ids", "binary")
         and labels.n_classes >= 2
     ):
