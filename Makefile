@@ -28,7 +28,9 @@ test: $(STAMP)
 	OMP_NUM_THREADS=1 $(BIN)/pytest -q -n 2 --dist loadfile --durations=25
 
 # The tests marked slow (pyproject: excluded from make test): the other Keras and torch
-# parity cases, the Keras label control, the zero-code Lightning trial, a long early-line run.
+# parity cases, the Keras label control, the zero-code Lightning trial, a long early-line run,
+# the fix-trial tests under the two other seeds, and the benchmark cases of tests/conftest.py's
+# SLOW_CASES (a second case of a covered cause, extra healthy controls).
 test-slow: $(STAMP)
 	OMP_NUM_THREADS=1 $(BIN)/pytest -q -n 2 --dist loadfile -m slow
 

@@ -205,9 +205,12 @@ def proven_by_configuration(f: Finding) -> bool:
     """wrong-activation's output variants (targets outside the output's range, a sigmoid
     over exclusive classes) follow from the layer config and the loss's domain, as
     double-softmax does; its hidden-layer variants (no activation, a deep sigmoid stack)
-    are inferred from how the run went."""
+    are inferred from how the run went. lr-too-high's early blow-up is measured, not
+    inferred (updates larger than the weights, the loss thrown up): a copy at a lower rate
+    that ends no better shows the run recovered, which the finding already says."""
     output_variant = f.id == "wrong-activation" and "output_activation" in f.evidence
-    return f.id in PROVEN_BY_CONFIGURATION or output_variant
+    blowup = f.id == "lr-too-high" and "loss_peak_early" in f.evidence
+    return f.id in PROVEN_BY_CONFIGURATION or output_variant or blowup
 
 
 def _with_trial(f: Finding, obs: Observations) -> Finding:
