@@ -56,7 +56,9 @@ def check(obs: Observations) -> list[Finding]:
 def _sorted_split(split: HeldOutSplit | None) -> list[Finding]:
     if split is None or sum(split.held_out_counts) < MIN_HELD_OUT or not sum(split.train_counts):
         return []
-    train, held = split.train_counts, split.held_out_counts
+    k = max(len(split.train_counts), len(split.held_out_counts))
+    train = (*split.train_counts, *[0] * (k - len(split.train_counts)))
+    held = (*split.held_out_counts, *[0] * (k - len(split.held_out_counts)))
     p = [c / sum(train) for c in train]
     q = [c / sum(held) for c in held]
     distance = sum(abs(a - b) for a, b in zip(p, q, strict=True)) / 2
