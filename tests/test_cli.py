@@ -80,7 +80,9 @@ def finding_ids(report: dict) -> list[str]:
 
 
 def start(*args: str, cwd: Path) -> subprocess.Popen:
-    """nndoctor in the background, as from a terminal (for signals)."""
+    """nndoctor in the background, as from a terminal (for signals): Ctrl-C acts on it
+    even when the tests themselves run as a background job, whose shell ignores SIGINT
+    for everything it starts (an ignored signal stays ignored across exec)."""
     return subprocess.Popen(
         [sys.executable, "-m", "nndoctor", *args],
         stdout=subprocess.PIPE,
@@ -88,6 +90,7 @@ def start(*args: str, cwd: Path) -> subprocess.Popen:
         text=True,
         cwd=cwd,
         env={**os.environ, "NO_COLOR": "1"},
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
 
 
